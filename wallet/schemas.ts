@@ -1,0 +1,158 @@
+// Every request body and query the wallet accepts, as strict zod schemas, and the one parse helper:
+// a failure is a 400 whose message and `field` name the first offending field.
+import express from 'express';
+import { z } from 'zod';
+import { ENTRY_TYPES, type LedgerEntry } from '../gateway/ledger/chain.js';
+import { WalletError } from './errors.js';
+import { LEDGER_LIMITS } from './ledger-ingest.js';
+import { FEED_LIMITS } from './risk-feed.js';
+
+export const BODY_LIMITS = {
+  bodyBytesMax: 64 * 1024,
+  /** A full ledger batch (LEDGER_LIMITS.batchEntriesMax entries) fits in this. */
+  batchBodyBytesMax: 2 * 1024 * 1024,
+} as const;
+
+/** JSON body parsers; routes put them after authentication, so a stranger gets 401 before any parsing. */
+export const jsonBody = express.json({ limit: BODY_LIMITS.bodyBytesMax });
+export const batchJsonBody = express.json({ limit: BODY_LIMITS.batchBodyBytesMax });
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const Id = z.string().regex(ID, 'expected 1–128 of A–Z a–z 0–9 . _ : -');
+export const StoreId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1–64 of A–Z a–z 0–9 . _ -');
+const Hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lower-case hex characters');
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex characters');
+/** Minor units; z.int() is bounded to safe integers. */
+const Amount = z.int().positive();
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code');
+const U32 = z.int().min(0).max(0xffff_ffff);
+const Label = z.string().min(1).max(128);
+
+export const AuthorizationRequestSchema = z.strictObject({
+  id: Id,
+  storeId: StoreId,
+  laneId: Label,
+  payCode: z.string().max(1024),
+  amount: Amount,
+  currency: Currency,
+  basket: z
+    .array(z.strictObject({ category: z.string().min(1).max(64), amount: Amount }))
+    .max(500)
+    .optional(),
+  createdAt: z.int().nonnegative(),
+});
+
+export const EmptyBodySchema = z.strictObject({}).optional();
+
+export const RefundRequestSchema = z.strictObject({ id: Id, authorizationId: Id, amount: Amount });
+
+/** null is taken for an absent optional field: the hash treats them alike (gateway/ledger/chain.ts). */
+const LedgerEntrySchema = z
+  .strictObject({
+    seq: z.int().positive(),
+    entryId: Id,
+    type: z.enum(ENTRY_TYPES),
+    mode: z.enum(['online', 'offline']),
+    paymentId: Id,
+    authorizationId: Id,
+    amount: Amount,
+    currency: Currency,
+    accountId: Hex16.nullish(),
+    deviceId: Hex16.nullish(),
+    counter: U32.nullish(),
+    laneId: Label,
+    registerId: Label,
+    occurredAt: z.iso.datetime({ offset: true }),
+    prevHash: Hex64,
+    hash: Hex64,
+  })
+  .transform((entry): LedgerEntry => {
+    const { accountId, deviceId, counter, ...rest } = entry;
+    return {
+      ...rest,
+      ...(accountId == null ? {} : { accountId }),
+      ...(deviceId == null ? {} : { deviceId }),
+      ...(counter == null ? {} : { counter }),
+    };
+  });
+
+export const LedgerBatchSchema = z.strictObject({
+  storeId: StoreId,
+  batchId: Id,
+  entries: z.array(LedgerEntrySchema).max(LEDGER_LIMITS.batchEntriesMax),
+});
+
+export const EnrollRequestSchema = z.strictObject({
+  accountId: Hex16,
+  publicKey: Hex64,
+  enrolledAt: U32.optional(),
+  offlineLimit: U32.optional(),
+  expiresAt: U32.optional(),
+});
+
+export const RiskFeedQuerySchema = z.object({
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'expected a cursor from an earlier answer')
+    .optional(),
+  waitMs: z.coerce.number().int().min(0).max(FEED_LIMITS.waitMsMax).default(0),
+});
+
+export const CreateAccountSchema = z.strictObject({
+  balance: z.int().nonnegative(),
+  currency: Currency.default('JPY'),
+});
+
+export const CreateStoreSchema = z.strictObject({ storeId: StoreId });
+
+export const NumericCodeRequestSchema = z.strictObject({ accountId: Hex16 });
+
+/** The offline limits of CONTRACT §4 under the gateway's config names (offline.*); at least one. */
+export const LimitsSchema = z
+  .strictObject({
+    perTransactionLimit: Amount.optional(),
+    perDeviceLimit: Amount.optional(),
+    consecutiveMax: z.int().positive().max(1000).optional(),
+    storeLimit: Amount.optional(),
+    feedMaxAgeSec: z.int().positive().optional(),
+    deviceMinAgeSec: z.int().nonnegative().optional(),
+    restrictedCategories: z.array(z.string().min(1).max(64)).max(100).optional(),
+  })
+  .refine((limits) => Object.keys(limits).length > 0, 'name at least one limit');
+
+export const FaultSchema = z
+  .strictObject({
+    path: z.string().startsWith('/').max(256),
+    latencyMs: z.int().min(0).max(60_000).optional(),
+    hang: z.boolean().optional(),
+    reset: z.boolean().optional(),
+    status: z.int().min(400).max(599).optional(),
+    rate: z.number().min(0).max(1).default(1),
+    phase: z.enum(['before', 'after']).default('before'),
+    count: z.int().positive().optional(),
+  })
+  .refine(
+    (fault) => [fault.hang, fault.reset, fault.status !== undefined].filter(Boolean).length <= 1,
+    'at most one of hang, reset, status',
+  )
+  .refine(
+    (fault) => fault.hang || fault.reset || fault.status !== undefined || fault.latencyMs !== undefined,
+    'name an effect: latencyMs, hang, reset or status',
+  );
+
+export const PathIdSchema = Id;
+export const PathHex16Schema = Hex16;
+export const PathKidSchema = z.coerce.number().int().min(0).max(255);
+export const SettledQuerySchema = z.object({
+  afterSeq: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().positive().max(10_000).default(10_000),
+});
+
+export function parse<T>(schema: z.ZodType<T, unknown>, value: unknown, where = 'body'): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+  const field = path.length > 0 ? path.map(String).join('.') : where;
+  throw new WalletError('invalid_request', `${field}: ${issue.message}`, { details: { field } });
+}
