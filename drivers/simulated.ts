@@ -1,12 +1,20 @@
 // A simulated scanner: a real Scanner implementation with controls a test or the demo drives
 // (scan, unplug, replug). Events are delivered asynchronously, as hardware delivers them.
 import { EventEmitter } from 'node:events';
-import type { Scan, Scanner, ScannerEvents, ScannerState, ScannerStatusKind, Symbology } from './scanner.js';
+import type { Logger } from 'pino';
+import { symbologyFromAim } from './aim.js';
+import { ScannerError } from './errors.js';
+import { ScanFilter, type ScanFilterOptions, scanLogFields } from './scan-filter.js';
+import type { Scan, Scanner, ScannerEvents, ScannerState, ScannerStatusKind } from './scanner.js';
 
 export interface SimulatedScannerOptions {
   deviceId: string;
   /** Suffix a real scanner appends; kept in `raw`, stripped from `label`. */
   suffix?: string;
+  /** The driver-boundary checks every scanner applies (dedupe window, lengths...); absent = none. */
+  filter?: ScanFilterOptions;
+  logger?: Logger;
+  now?: () => number;
 }
 
 export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Scanner {
@@ -17,11 +25,21 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
   #enabled = false;
   #attached = true;
   readonly #suffix: string;
+  readonly #filter: ScanFilter | undefined;
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
 
   constructor(options: SimulatedScannerOptions) {
     super();
     this.deviceId = options.deviceId;
     this.#suffix = options.suffix ?? '\r';
+    this.#filter = options.filter === undefined ? undefined : new ScanFilter(options.filter);
+    this.#logger = options.logger?.child({
+      module: 'drivers',
+      deviceId: options.deviceId,
+      transport: 'simulated',
+    });
+    this.#now = options.now ?? Date.now;
   }
 
   get state(): ScannerState {
@@ -33,7 +51,7 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
   }
 
   async open(): Promise<void> {
-    if (this.#state !== 'closed') throw scannerError('E_ILLEGAL', 'scanner is already open');
+    if (this.#state !== 'closed') throw new ScannerError('E_ILLEGAL', 'scanner is already open');
     await tick();
     this.#state = 'idle';
     this.#emitStatus(this.#attached ? 'attached' : 'detached');
@@ -46,7 +64,7 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
 
   async enable(): Promise<void> {
     this.#assertOpen();
-    if (!this.#claimed) throw scannerError('E_NOTCLAIMED', 'claim the scanner before enabling it');
+    if (!this.#claimed) throw new ScannerError('E_NOTCLAIMED', 'claim the scanner before enabling it');
     this.#enabled = true;
   }
 
@@ -61,22 +79,35 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
     this.removeAllListeners();
   }
 
-  /** Presents a code to the scanner, as a customer does. Resolves once the scan event was emitted (or dropped). */
+  /**
+   * Presents a code to the scanner, as a customer does. Resolves true once the scan event was emitted,
+   * false when it was dropped (not enabled, unplugged, closed, or refused by the filter).
+   */
   async scan(text: string, options: { aimId?: string } = {}): Promise<boolean> {
     await tick();
     if (!this.#enabled || !this.#attached || this.#state === 'closed') return false;
     const aimId = options.aimId ?? (text.startsWith('PC1:') ? ']Q1' : ']C0');
     const label = Buffer.from(text, 'utf8');
-    const scan: Scan = {
-      deviceId: this.deviceId,
-      transport: 'simulated',
+    const decoded = {
       raw: Buffer.concat([Buffer.from(aimId, 'latin1'), label, Buffer.from(this.#suffix, 'latin1')]),
       label,
       text,
       aimId,
-      symbology: symbologyOf(aimId),
-      receivedAt: Date.now(),
+      symbology: symbologyFromAim(aimId),
     };
+    const receivedAt = this.#now();
+    const verdict = this.#filter?.check(decoded, receivedAt) ?? { accepted: true };
+    if (!verdict.accepted) {
+      this.#logger?.debug(
+        { ...scanLogFields(decoded), reason: verdict.reason },
+        `scan not delivered: ${verdict.message}`,
+      );
+      if (verdict.reason !== 'duplicate')
+        this.#emitStatus('error', 'E_DATA', `${verdict.reason}: ${verdict.message}`);
+      return false;
+    }
+    const scan: Scan = { deviceId: this.deviceId, transport: 'simulated', ...decoded, receivedAt };
+    this.#logger?.info(scanLogFields(decoded), 'scan');
     this.emit('scan', scan);
     return true;
   }
@@ -96,21 +127,13 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
   }
 
   #assertOpen(): void {
-    if (this.#state === 'closed') throw scannerError('E_CLOSED', 'open the scanner first');
+    if (this.#state === 'closed') throw new ScannerError('E_CLOSED', 'open the scanner first');
   }
 
-  #emitStatus(status: ScannerStatusKind): void {
-    this.emit('status', { deviceId: this.deviceId, transport: 'simulated', status, at: Date.now() });
+  #emitStatus(status: ScannerStatusKind, code?: string, message?: string): void {
+    const event = { deviceId: this.deviceId, transport: 'simulated' as const, status, at: this.#now() };
+    this.emit('status', { ...event, ...(code === undefined ? {} : { code, message }) });
   }
-}
-
-function symbologyOf(aimId: string): Symbology {
-  const map: Record<string, Symbology> = { Q: 'qr', C: 'code128', E: 'ean-upc', A: 'code39', I: 'itf', d: 'datamatrix' };
-  return map[aimId[1] ?? ''] ?? 'unknown';
-}
-
-function scannerError(code: string, message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code });
 }
 
 function tick(): Promise<void> {

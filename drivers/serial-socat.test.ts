@@ -1,0 +1,160 @@
+// Integration: the serial scanner on a real pty pair made by socat, opened with the real serialport
+// binding. Killing socat is the unplug (the stream closes with `disconnected`); starting it again the replug.
+// Skipped only where socat is missing outside CI; in CI (process.env.CI set) it must run.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ScannerConfigSchema } from './config.js';
+import { createScanner } from './factory.js';
+import { runScannerContract, until } from './scanner-contract.case.js';
+
+function socatAvailable(): boolean {
+  try {
+    execFileSync('socat', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hasSocat = socatAvailable();
+const inCi = Boolean(process.env.CI);
+
+describe('socat', () => {
+  it.runIf(inCi)('is installed (the pty integration tests must run in CI)', () => {
+    expect(hasSocat).toBe(true);
+  });
+  it.skipIf(hasSocat || inCi)(
+    'is missing: serial pty integration tests skipped (apt-get install socat)',
+    () => {},
+  );
+});
+
+class VirtualPortPair {
+  readonly dir = mkdtempSync(join(tmpdir(), 'tillgate-socat-'));
+  readonly scannerSide = join(this.dir, 'ttyV0');
+  readonly deviceSide = join(this.dir, 'ttyV1');
+  #socat: ChildProcess | undefined;
+  #writer: number | undefined;
+
+  async start(): Promise<void> {
+    const socat = spawn('socat', [
+      '-d',
+      '-d',
+      `pty,raw,echo=0,link=${this.scannerSide}`,
+      `pty,raw,echo=0,link=${this.deviceSide}`,
+    ]);
+    socat.stderr.resume();
+    this.#socat = socat;
+    await until(() => existsSync(this.scannerSide) && existsSync(this.deviceSide), 5000, 'socat links');
+    this.#writer = openSync(this.deviceSide, 'w');
+  }
+
+  /** Bytes from the "scanner"; silently lost while the pair is down, as with a pulled cable. */
+  write(data: string): void {
+    if (this.#writer === undefined) return;
+    try {
+      writeSync(this.#writer, data);
+    } catch {
+      // EIO once socat is gone
+    }
+  }
+
+  async stop(): Promise<void> {
+    const socat = this.#socat;
+    this.#socat = undefined;
+    if (this.#writer !== undefined) closeSync(this.#writer);
+    this.#writer = undefined;
+    if (socat === undefined || socat.exitCode !== null) return;
+    const exited = new Promise((resolve) => socat.once('exit', resolve));
+    socat.kill('SIGTERM');
+    await exited;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!hasSocat && !inCi)('serial scanner on a socat pty pair', () => {
+  const logger = pino({ level: 'silent' });
+  let pair: VirtualPortPair | undefined;
+
+  runScannerContract({
+    name: 'serial (real serialport binding, socat pty pair)',
+    create: async ({ now, dedupeWindowMs }) => {
+      pair = new VirtualPortPair();
+      await pair.start();
+      const config = ScannerConfigSchema.parse({
+        type: 'serial',
+        id: 'pty-1',
+        path: pair.scannerSide,
+        dedupeWindowMs,
+        reconnectInitialDelayMs: 10,
+        reconnectMaxDelayMs: 50,
+        presencePollMs: 100,
+      });
+      return createScanner(config, { logger, now });
+    },
+    feed: async (_scanner, text) => {
+      pair?.write(`]Q1${text}\r`);
+    },
+    feedPartial: async (_scanner, text) => {
+      pair?.write(`]Q1${text.slice(0, 150)}`);
+      await new Promise((resolve) => setTimeout(resolve, 30)); // let the bytes reach the scanner side
+    },
+    unplug: async () => pair?.stop(),
+    replug: async () => pair?.start(),
+    cleanup: async () => {
+      await pair?.dispose();
+      pair = undefined;
+    },
+    waitMs: 5000,
+    quietMs: 100,
+  });
+});
+
+describe.skipIf(!hasSocat && !inCi)('socat pty pair: disconnect', () => {
+  it('reports killing socat as an unplug through the stream close alone, with no partial scan', async () => {
+    const pair = new VirtualPortPair();
+    await pair.start();
+    const config = ScannerConfigSchema.parse({
+      type: 'serial',
+      id: 'pty-2',
+      path: pair.scannerSide,
+      presencePollMs: 0, // no polling: the disconnect must come from serialport's 'close'
+      reconnectInitialDelayMs: 10,
+      reconnectMaxDelayMs: 50,
+    });
+    const scanner = createScanner(config, { logger: pino({ level: 'silent' }) });
+    const texts: string[] = [];
+    const statuses: string[] = [];
+    scanner.on('scan', (scan) => texts.push(scan.text));
+    scanner.on('status', (status) =>
+      statuses.push(`${status.status}${status.code ? ` ${status.code}` : ''}`),
+    );
+    try {
+      await scanner.open();
+      await scanner.claim();
+      await scanner.enable();
+      pair.write(']Q1PC1:BEFORE\r');
+      await until(() => texts.length === 1, 5000, 'scan before');
+      pair.write(']Q1PC1:HALF-OF-A-SC');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await pair.stop();
+      await until(() => statuses.includes('detached E_OFFLINE'), 5000, 'detached');
+      await pair.start();
+      await until(() => statuses.filter((status) => status === 'attached').length === 2, 5000, 'reattached');
+      pair.write(']Q1PC1:AFTER\r');
+      await until(() => texts.length === 2, 5000, 'scan after');
+      expect(texts).toEqual(['PC1:BEFORE', 'PC1:AFTER']);
+    } finally {
+      await scanner.close();
+      await pair.dispose();
+    }
+  });
+});
