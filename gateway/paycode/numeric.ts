@@ -15,9 +15,7 @@ export function luhnCheckDigit(digits: string): number {
 }
 
 export function isNumericCode(text: string): boolean {
-  return (
-    NUMERIC_CODE.test(text) && luhnCheckDigit(text.slice(0, 19)) === text.charCodeAt(19) - 48
-  );
+  return NUMERIC_CODE.test(text) && luhnCheckDigit(text.slice(0, 19)) === text.charCodeAt(19) - 48;
 }
 
 /** Makes a valid numeric code from 17 body digits (the sandbox wallet issues these). */

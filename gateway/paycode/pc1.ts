@@ -55,7 +55,8 @@ export function codeSigningInput(codeBytes: Uint8Array): Buffer {
 
 /** Bytes 0–61 of a certificate, to be signed by the issuer. */
 export function encodeCertificateBody(fields: DeviceCertificateFields): Buffer {
-  if (!isId(fields.accountId) || !isId(fields.deviceId)) throw new RangeError('ids are 16 lower-case hex characters');
+  if (!isId(fields.accountId) || !isId(fields.deviceId))
+    throw new RangeError('ids are 16 lower-case hex characters');
   if (fields.devicePublicKey.length !== 32) throw new RangeError('devicePublicKey is 32 bytes');
   const body = Buffer.alloc(62);
   body.writeUInt8(PC1_VERSION, 0);

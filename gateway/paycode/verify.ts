@@ -72,7 +72,10 @@ export function checkPc1(code: Pc1Code, options: CodeCheckOptions): 'valid' | Co
   const issuer = options.keys.get(cert.kid);
   if (issuer === undefined) return 'unknown_issuer_key';
   if (issuer.revoked) return 'issuer_key_revoked';
-  if (issuer.key === null || !verifyEd25519(issuer.key, certificateSigningInput(cert.bytes), cert.issuerSig)) {
+  if (
+    issuer.key === null ||
+    !verifyEd25519(issuer.key, certificateSigningInput(cert.bytes), cert.issuerSig)
+  ) {
     return 'bad_certificate_signature';
   }
   if (cert.expiresAt <= options.now) return 'certificate_expired';

@@ -1,0 +1,191 @@
+// The gateway's configuration: one JSON file, one zod schema, parsed once at start.
+// Every default and every bound lives here; nothing else reads process.env or the file.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ScannerConfigSchema } from '../drivers/config.js';
+
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1–64 characters)');
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'SHA-256 as 64 lower-case hex characters');
+const PositiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const Money = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const TimeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as Asia/Tokyo');
+
+export const ConfigSchema = z
+  .object({
+    storeId: Id,
+    timeZone: TimeZone.default('Asia/Tokyo'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code such as JPY')
+      .default('JPY'),
+    dataDir: z.string().min(1),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8420),
+        bodyLimitBytes: PositiveInt.max(1_048_576).default(16_384),
+        longPollMaxMs: PositiveInt.max(30_000).default(30_000),
+        sseClientsPerRegisterMax: PositiveInt.max(100).default(4),
+        shutdownGraceMs: PositiveInt.max(60_000).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    wallet: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }),
+        storeKey: z.string().min(16, 'at least 16 characters'),
+        /** The deadline for a final answer from the wallet, from the first send. */
+        timeoutMs: PositiveInt.max(60_000).default(3_000),
+        /** Pause between queries while an outcome is unknown. */
+        queryIntervalMs: PositiveInt.max(10_000).default(200),
+        /** How long a wallet contact counts as proof that the wallet is reachable. */
+        healthWindowMs: PositiveInt.max(600_000).default(30_000),
+      })
+      .strict(),
+    registers: z
+      .array(z.object({ id: Id, laneId: Id, keySha256: Sha256Hex }).strict())
+      .min(1)
+      .max(256),
+    lanes: z
+      .array(z.object({ id: Id, scanners: z.array(ScannerConfigSchema).max(8).default([]) }).strict())
+      .min(1)
+      .max(256),
+    payments: z
+      .object({
+        /** A payment waiting for a scan expires (scan_timeout) after this long. */
+        scanTimeoutMs: PositiveInt.max(600_000).default(120_000),
+        amountMax: PositiveInt.default(10_000_000),
+        orderRefMaxLength: PositiveInt.max(256).default(64),
+        basketLinesMax: PositiveInt.max(1000).default(200),
+        /** Open (not yet decided) payments across the store, bounding memory and wallet load. */
+        openMax: PositiveInt.max(100_000).default(1_000),
+      })
+      .strict()
+      .prefault({}),
+    offline: z
+      .object({
+        enabled: z.boolean().default(true),
+        perTransactionLimit: Money.default(5_000),
+        perDeviceLimit: Money.default(10_000),
+        consecutiveMax: PositiveInt.max(1000).default(5),
+        storeLimit: Money.default(300_000),
+        feedMaxAgeSec: PositiveInt.default(86_400),
+        deviceMinAgeSec: z.number().int().nonnegative().default(86_400),
+        restrictedCategories: z
+          .array(z.string().min(1).max(64))
+          .max(100)
+          .default(['tobacco', 'gift_card', 'prepaid_card']),
+      })
+      .strict()
+      .prefault({}),
+    codes: z
+      .object({
+        maxCodeAgeSec: PositiveInt.max(3600).default(120),
+        maxClockSkewSec: z.number().int().nonnegative().max(3600).default(30),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const laneIds = new Set(config.lanes.map((l) => l.id));
+    if (laneIds.size !== config.lanes.length)
+      ctx.addIssue({ code: 'custom', path: ['lanes'], message: 'lane ids must be unique' });
+    const registerIds = new Set<string>();
+    const keyHashes = new Set<string>();
+    config.registers.forEach((r, i) => {
+      if (!laneIds.has(r.laneId)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['registers', i, 'laneId'],
+          message: `no lane "${r.laneId}" in lanes[]`,
+        });
+      }
+      if (registerIds.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['registers', i, 'id'], message: 'duplicate register id' });
+      if (keyHashes.has(r.keySha256)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['registers', i, 'keySha256'],
+          message: 'two registers share one key',
+        });
+      }
+      registerIds.add(r.id);
+      keyHashes.add(r.keySha256);
+    });
+    const scannerIds = new Set<string>();
+    for (const [i, lane] of config.lanes.entries()) {
+      for (const [j, s] of lane.scanners.entries()) {
+        if (scannerIds.has(s.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lanes', i, 'scanners', j, 'id'],
+            message: 'duplicate scanner id',
+          });
+        }
+        scannerIds.add(s.id);
+      }
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Validates a parsed config object; throws ConfigError listing every problem. Secrets are never echoed. */
+export function parseConfig(input: unknown, source = 'config', baseDir = process.cwd()): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.length ? issue.path.join('.') : '(root)';
+      return `${path}: ${issue.message}`;
+    });
+    throw new ConfigError(source, problems);
+  }
+  const config = result.data;
+  if (!isAbsolute(config.dataDir)) config.dataDir = resolve(baseDir, config.dataDir);
+  return config;
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [
+      `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    ]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseConfig(json, file, resolve(file, '..'));
+}

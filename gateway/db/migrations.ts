@@ -1,0 +1,111 @@
+// The gateway's schema, one entry per version; never edit an entry that has shipped, add a new one.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE payments (
+    id TEXT PRIMARY KEY,
+    register_id TEXT NOT NULL,
+    lane_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('awaiting_scan','authorizing','approved','declined','cancelled','expired','voided','refunded','partially_refunded')),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    order_ref TEXT NOT NULL,
+    basket_json TEXT,
+    mode TEXT CHECK (mode IN ('online','offline')),
+    approved INTEGER,
+    reason TEXT,
+    authorization_id TEXT UNIQUE,
+    account_id TEXT,
+    device_id TEXT,
+    counter INTEGER,
+    code_kind TEXT CHECK (code_kind IN ('pc1','numeric')),
+    code_hash TEXT,
+    refunded_amount INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    scan_deadline_at INTEGER,
+    authorize_deadline_at INTEGER,
+    decided_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX payments_open ON payments(state) WHERE state IN ('awaiting_scan','authorizing');
+  CREATE INDEX payments_lane ON payments(lane_id, created_at);
+  CREATE UNIQUE INDEX payments_code_hash ON payments(code_hash) WHERE code_hash IS NOT NULL;
+
+  -- The highest PC1 counter this gateway has accepted for each device (CONTRACT §1.1 check 8).
+  CREATE TABLE device_counters (
+    device_id TEXT PRIMARY KEY,
+    max_counter INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Append-only, hash-chained (gateway/ledger/chain.ts).
+  CREATE TABLE ledger (
+    seq INTEGER PRIMARY KEY,
+    entry_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    authorization_id TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    account_id TEXT,
+    device_id TEXT,
+    counter INTEGER,
+    lane_id TEXT NOT NULL,
+    register_id TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX ledger_payment ON ledger(payment_id);
+  CREATE INDEX ledger_account ON ledger(account_id, occurred_at);
+  CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+  CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+  -- Work for sync/: ledger entries to upload and calls to repeat until the wallet confirms.
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('ledger_entry','reversal')),
+    ledger_seq INTEGER REFERENCES ledger(seq),
+    authorization_id TEXT,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    result_reason TEXT,
+    created_at INTEGER NOT NULL,
+    done_at INTEGER
+  );
+  CREATE INDEX outbox_pending ON outbox(kind, status, id);
+
+  CREATE TABLE idempotency (
+    register_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    payment_id TEXT,
+    status_code INTEGER,
+    response_json TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (register_id, key)
+  );
+
+  CREATE TABLE refunds (
+    id TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL REFERENCES payments(id),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE issuer_keys (
+    kid INTEGER PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Deny-lists from the wallet's risk feed (CONTRACT §3.4).
+  CREATE TABLE frozen_accounts (account_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
+  CREATE TABLE revoked_devices (device_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
+
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
