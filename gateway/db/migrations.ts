@@ -1,4 +1,5 @@
 // The gateway's schema, one entry per version; never edit an entry that has shipped, add a new one.
+// INTEGER columns named *_at hold unix milliseconds; ledger.occurred_at is RFC 3339 (it is hashed and sent upstream).
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE payments (
@@ -28,7 +29,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX payments_open ON payments(state) WHERE state IN ('awaiting_scan','authorizing');
   CREATE INDEX payments_lane ON payments(lane_id, created_at);
-  CREATE UNIQUE INDEX payments_code_hash ON payments(code_hash) WHERE code_hash IS NOT NULL;
+  CREATE INDEX payments_code_hash ON payments(code_hash) WHERE code_hash IS NOT NULL;
 
   -- The highest PC1 counter this gateway has accepted for each device (CONTRACT §1.1 check 8).
   CREATE TABLE device_counters (
@@ -64,9 +65,13 @@ export const MIGRATIONS: readonly string[] = [
   -- Work for sync/: ledger entries to upload and calls to repeat until the wallet confirms.
   CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL CHECK (kind IN ('ledger_entry','reversal')),
+    kind TEXT NOT NULL CHECK (kind IN ('ledger_entry','reversal','refund')),
     ledger_seq INTEGER REFERENCES ledger(seq),
+    -- reversal: the authorization to reverse; refund: the authorization refunded.
     authorization_id TEXT,
+    -- refund only: the refund id (stable across retries) and its amount.
+    refund_id TEXT,
+    amount INTEGER,
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','rejected')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL DEFAULT 0,
@@ -91,9 +96,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE refunds (
     id TEXT PRIMARY KEY,
     payment_id TEXT NOT NULL REFERENCES payments(id),
+    register_id TEXT NOT NULL,
     amount INTEGER NOT NULL CHECK (amount > 0),
-    created_at INTEGER NOT NULL
+    state TEXT NOT NULL CHECK (state IN ('pending','succeeded','failed')),
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    decided_at INTEGER
   );
+  CREATE INDEX refunds_payment ON refunds(payment_id);
 
   CREATE TABLE issuer_keys (
     kid INTEGER PRIMARY KEY,
@@ -107,5 +117,42 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE revoked_devices (device_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
 
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // 1 — sync/: upload batches (persisted before the first send, so a retry resends the same batch id and
+  // entries), the uploader lease (one uploader per database), the store's losses, and the indexes sync needs.
+  `
+  CREATE TABLE sync_batches (
+    batch_id TEXT PRIMARY KEY,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    sends INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    settled INTEGER,
+    rejected INTEGER,
+    done_at INTEGER
+  );
+  CREATE INDEX sync_batches_open ON sync_batches(first_seq) WHERE done_at IS NULL;
+
+  CREATE TABLE sync_leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+
+  -- One outbox row per ledger entry; the partial index keeps "next pending entry" fast under any backlog.
+  CREATE UNIQUE INDEX outbox_ledger_seq ON outbox(ledger_seq) WHERE ledger_seq IS NOT NULL;
+  CREATE INDEX outbox_ledger_pending ON outbox(ledger_seq) WHERE kind = 'ledger_entry' AND status = 'pending';
+  CREATE INDEX ledger_authorization ON ledger(authorization_id);
+
+  -- Approvals the wallet refused to settle (CONTRACT §3.2) and that no void or reversal took back: the store's losses.
+  CREATE VIEW sync_losses AS
+    SELECT l.seq, l.entry_id, l.payment_id, l.authorization_id, l.mode, l.amount, l.currency, l.account_id,
+      l.device_id, l.occurred_at, o.result_reason AS reason, o.done_at AS rejected_at
+    FROM outbox o JOIN ledger l ON l.seq = o.ledger_seq
+    WHERE o.kind = 'ledger_entry' AND o.status = 'rejected' AND l.type = 'authorization'
+      AND NOT EXISTS (
+        SELECT 1 FROM ledger t WHERE t.payment_id = l.payment_id AND t.type IN ('void', 'reversal')
+      );
   `,
 ];

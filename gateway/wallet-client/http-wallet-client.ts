@@ -47,7 +47,9 @@ const RiskFeedSchema = z.object({
   events: z.array(z.looseObject({ type: z.string().max(64) })).max(10_000),
 });
 
-const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string().optional() }) });
+const ErrorBodySchema = z.object({
+  error: z.looseObject({ code: z.string().max(64), message: z.string().optional() }),
+});
 
 /** Wallet answers are small; anything larger is refused before it is parsed. */
 const RESPONSE_BYTES_MAX = 4 * 1024 * 1024;
@@ -168,14 +170,14 @@ export class HttpWalletClient implements WalletClient {
     }
     if (response.ok || passStatuses.includes(response.status)) return { status: response.status, json };
     const parsed = ErrorBodySchema.safeParse(json);
-    throw new WalletCallError(
-      'http',
-      `wallet answered ${response.status}${parsed.success ? ` ${parsed.data.error.code}` : ''}`,
-      {
-        status: response.status,
-        ...(parsed.success ? { code: parsed.data.error.code } : {}),
-      },
-    );
+    if (!parsed.success)
+      throw new WalletCallError('http', `wallet answered ${response.status}`, { status: response.status });
+    const { code, message: _message, ...details } = parsed.data.error;
+    throw new WalletCallError('http', `wallet answered ${response.status} ${code}`, {
+      status: response.status,
+      code,
+      details,
+    });
   }
 }
 

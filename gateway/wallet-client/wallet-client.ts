@@ -51,17 +51,20 @@ export class WalletCallError extends Error {
   readonly failure: WalletFailure;
   readonly status?: number;
   readonly code?: string;
+  /** The other fields of the wallet's error body (e.g. `seq` and `problem` of a 409 chain_broken), unchecked. */
+  readonly details?: Record<string, unknown>;
 
   constructor(
     failure: WalletFailure,
     message: string,
-    options: { status?: number; code?: string; cause?: unknown } = {},
+    options: { status?: number; code?: string; details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'WalletCallError';
     this.failure = failure;
     if (options.status !== undefined) this.status = options.status;
     if (options.code !== undefined) this.code = options.code;
+    if (options.details !== undefined) this.details = options.details;
   }
 
   /** True when the wallet answered and refused the request as such; repeating it will not help. */

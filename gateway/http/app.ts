@@ -1,0 +1,190 @@
+// The register API (CONTRACT §2) as an Express 5 app. Authentication comes before body parsing; every body is
+// checked with zod; handlers throw GatewayError and the last middleware writes {error: {code, message}}.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { GatewayError, toGatewayError } from '../errors.js';
+import type { PaymentService } from '../payments/service.js';
+import { type Register, registerAuth, registerOf, sha256Hex } from './auth.js';
+import { type EventHub, SseClients } from './events.js';
+import { IdempotencyStore, type StoredResponse } from './idempotency.js';
+import { createPaymentSchema, parseBody, RefundSchema, WaitQuerySchema } from './schemas.js';
+
+export interface RegisterAppOptions {
+  service: PaymentService;
+  idempotency: IdempotencyStore;
+  hub: EventHub;
+  config: Pick<Config, 'registers' | 'http' | 'payments'>;
+  status: () => unknown;
+  ready: () => boolean;
+  metrics: Registry;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface RegisterApp {
+  app: express.Express;
+  sse: SseClients;
+}
+
+export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  const sse = new SseClients(options.hub, options.config.http.sseClientsPerRegisterMax);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = options.ready();
+    res.status(ready ? 200 : 503).json({ ready });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.contentType).send(await options.metrics.metrics());
+  });
+
+  const v1 = express.Router();
+  v1.use(registerAuth(options.config.registers));
+  v1.use(express.json({ limit: options.config.http.bodyLimitBytes, type: 'application/json', strict: true }));
+  paymentRoutes(v1, options);
+  v1.get('/events', (req, res) => sse.serve(req, res, registerOf(res)));
+  v1.get('/status', (_req, res) => {
+    res.json(options.status());
+  });
+  app.use('/v1', v1);
+
+  app.use((_req: Request, _res: Response) => {
+    throw new GatewayError('not_found', 'no such route');
+  });
+  app.use(errorHandler(options.logger));
+  return { app, sse };
+}
+
+function paymentRoutes(router: express.Router, options: RegisterAppOptions): void {
+  const { service } = options;
+  const createSchema = createPaymentSchema(options.config.payments);
+
+  router.post('/payments', async (req, res) => {
+    const register = registerOf(res);
+    const body = parseBody(createSchema, req.body);
+    const response = await idempotent(options, req, register, async (link) => {
+      const payment = await service.create(
+        { ...body, registerId: register.id, laneId: register.laneId },
+        link,
+      );
+      return { status: 201, body: payment };
+    });
+    res.status(response.status).json(response.body);
+  });
+
+  router.get('/payments/:id', async (req, res) => {
+    const register = registerOf(res);
+    const { waitMs } = parseBody(WaitQuerySchema, req.query, 'query');
+    ownPayment(service, register, req.params.id as string);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const wait = Math.min(waitMs ?? 0, options.config.http.longPollMaxMs);
+    res.json(await service.waitForChange(req.params.id as string, wait, abort.signal));
+  });
+
+  router.post('/payments/:id/cancel', async (req, res) => {
+    const register = registerOf(res);
+    ownPayment(service, register, req.params.id as string);
+    res.json(await service.cancel(req.params.id as string));
+  });
+
+  router.post('/payments/:id/refunds', async (req, res) => {
+    const register = registerOf(res);
+    const { amount } = parseBody(RefundSchema, req.body);
+    const paymentId = req.params.id as string;
+    ownPayment(service, register, paymentId);
+    const key = req.get('idempotency-key');
+    // The refund id is derived from the register's key, so a retry reaches the wallet under the same id.
+    const refundId = key === undefined ? undefined : `r_${sha256Hex(`${register.id}\n${key}`).slice(0, 32)}`;
+    const response = await idempotent(options, req, register, async () => {
+      const result = await service.refund({
+        paymentId,
+        registerId: register.id,
+        amount,
+        refundId: refundId ?? `r_${crypto.randomUUID()}`,
+      });
+      return { status: result.status, body: { refund: result.refund, payment: result.payment } };
+    });
+    res.status(response.status).json(response.body);
+  });
+}
+
+/** A register sees only its own lane's payments; another lane's id is as unknown as a made-up one. */
+function ownPayment(service: PaymentService, register: Register, id: string): void {
+  const row = service.row(id);
+  if (row === undefined || row.lane_id !== register.laneId)
+    throw new GatewayError('not_found', 'no such payment');
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+async function idempotent(
+  options: RegisterAppOptions,
+  req: Request,
+  register: Register,
+  run: (link: (paymentId: string) => void) => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  const store = options.idempotency;
+  const key = req.get('idempotency-key');
+  if (key === undefined) return run(() => undefined);
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new GatewayError('invalid_request', 'Idempotency-Key: 1–255 printable ASCII characters', {
+      details: { field: 'Idempotency-Key' },
+    });
+  }
+  const hash = IdempotencyStore.requestHash(req.method, req.originalUrl, req.body);
+  const claim = store.claim(register.id, key, hash, (options.now ?? Date.now)());
+  if (claim.kind === 'replay') return claim.response;
+  if (claim.kind === 'orphan') return { status: 201, body: options.service.get(claim.paymentId) };
+  try {
+    const response = await run((paymentId) => store.linkPayment(register.id, key, paymentId));
+    store.save(register.id, key, response);
+    return response;
+  } catch (error) {
+    const failure = toGatewayError(error);
+    if (failure.status >= 500) store.release(register.id, key);
+    else store.save(register.id, key, { status: failure.status, body: errorBody(failure) });
+    throw error;
+  }
+}
+
+function errorBody(error: GatewayError): { error: Record<string, unknown> } {
+  return { error: { code: error.code, message: error.message, ...(error.details ?? {}) } };
+}
+
+function errorHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const failure = fromExpress(error);
+    if (failure.status >= 500) {
+      logger.error({ err: failure.cause ?? failure, method: req.method, path: req.path }, 'request failed');
+    } else {
+      logger.debug({ code: failure.code, method: req.method, path: req.path }, 'request refused');
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(failure.status).json(errorBody(failure));
+  };
+}
+
+/** body-parser's errors carry `type`; they become our codes without echoing the body. */
+function fromExpress(error: unknown): GatewayError {
+  const type = (error as { type?: string } | null)?.type;
+  if (type === 'entity.too.large')
+    return new GatewayError('payment_too_large', 'the request body is too large');
+  if (type === 'entity.parse.failed')
+    return new GatewayError('invalid_request', 'the body is not valid JSON');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new GatewayError('invalid_request', 'the body must be UTF-8 JSON');
+  }
+  return toGatewayError(error);
+}

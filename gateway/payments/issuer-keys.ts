@@ -1,0 +1,75 @@
+// The issuer keys the gateway trusts (CONTRACT §1.1 check 2), kept in SQLite so that offline checks survive
+// restarts. Fetched from the wallet at start and when a code names an unknown kid (at most once per interval);
+// the risk feed updates the table and calls invalidate().
+import type { Logger } from 'pino';
+import type { Db } from '../db/open.js';
+import { IssuerKeyRing } from '../paycode/verify.js';
+import type { IssuerKeyInfo, WalletClient } from '../wallet-client/wallet-client.js';
+
+export interface IssuerKeyStoreOptions {
+  db: Db;
+  wallet: WalletClient;
+  logger: Logger;
+  now: () => number;
+  /** Fewest ms between two fetches prompted by unknown kids: a flood of forged codes cannot flood the wallet. */
+  refreshIntervalMs: number;
+  fetchTimeoutMs: number;
+}
+
+export class IssuerKeyStore {
+  readonly #options: IssuerKeyStoreOptions;
+  readonly #all;
+  readonly #upsert;
+  #ring: IssuerKeyRing | null = null;
+  #lastFetchAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: IssuerKeyStoreOptions) {
+    this.#options = options;
+    this.#all = options.db.prepare<[], { kid: number; public_key: string; revoked: number }>(
+      'SELECT kid, public_key, revoked FROM issuer_keys',
+    );
+    this.#upsert = options.db.prepare(
+      `INSERT INTO issuer_keys (kid, public_key, revoked, updated_at) VALUES (@kid, @publicKey, @revoked, @now)
+       ON CONFLICT (kid) DO UPDATE SET public_key = excluded.public_key,
+         revoked = max(revoked, excluded.revoked), updated_at = excluded.updated_at`,
+    );
+  }
+
+  ring(): IssuerKeyRing {
+    if (this.#ring === null) {
+      this.#ring = new IssuerKeyRing(
+        this.#all.all().map((k) => ({ kid: k.kid, publicKey: k.public_key, revoked: k.revoked === 1 })),
+      );
+    }
+    return this.#ring;
+  }
+
+  /** Call after the table changed (risk feed); the next ring() reads it again. */
+  invalidate(): void {
+    this.#ring = null;
+  }
+
+  save(keys: readonly IssuerKeyInfo[]): void {
+    const now = this.#options.now();
+    this.#options.db.transaction(() => {
+      for (const k of keys)
+        this.#upsert.run({ kid: k.kid, publicKey: k.publicKey, revoked: k.revoked ? 1 : 0, now });
+    })();
+    this.invalidate();
+  }
+
+  /** Fetches the wallet's keys unless a fetch happened within the interval. True when keys were fetched. */
+  async refresh(options: { force?: boolean } = {}): Promise<boolean> {
+    const now = this.#options.now();
+    if (!options.force && now - this.#lastFetchAt < this.#options.refreshIntervalMs) return false;
+    this.#lastFetchAt = now;
+    try {
+      const keys = await this.#options.wallet.issuerKeys(AbortSignal.timeout(this.#options.fetchTimeoutMs));
+      this.save(keys);
+      return true;
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'could not fetch issuer keys from the wallet');
+      return false;
+    }
+  }
+}

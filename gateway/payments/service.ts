@@ -1,0 +1,561 @@
+// The payment service: creates payments, takes each lane's next scan, runs the checks of CONTRACT §1.1,
+// authorizes online with a deadline and settles every outcome through Settlement. It owns the timers,
+// the in-flight work and the long-poll waiters; HTTP and scanners are thin shells around it.
+import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Db } from '../db/open.js';
+import type { DeclineReason } from '../decline-reasons.js';
+import { GatewayError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Pc1Code } from '../paycode/pc1.js';
+import { checkPayCode } from '../paycode/verify.js';
+import { WalletCallError, type WalletClient } from '../wallet-client/wallet-client.js';
+import type { IssuerKeyStore } from './issuer-keys.js';
+import { authorizeOnline, type OnlineOutcome } from './online-authorizer.js';
+import { type BasketLine, type Payment, type PaymentRow, toApiPayment } from './payment.js';
+import { PaymentRepository } from './repository.js';
+import { Settlement } from './settlement.js';
+
+export interface CreatePaymentInput {
+  registerId: string;
+  laneId: string;
+  amount: number;
+  currency: string;
+  orderRef: string;
+  basket?: BasketLine[];
+  payCode?: string;
+}
+
+/** What registers learn of a scan: never its contents. */
+export interface ScanNotice {
+  laneId: string;
+  deviceId: string;
+  symbology: string;
+  receivedAt: string;
+  outcome: 'taken' | 'dropped';
+  paymentId?: string;
+}
+
+export interface LaneScan {
+  text: string;
+  deviceId: string;
+  symbology: string;
+  receivedAt: number;
+}
+
+export interface RefundView {
+  id: string;
+  paymentId: string;
+  amount: number;
+  state: 'pending' | 'succeeded' | 'failed';
+  reason?: string;
+}
+
+export interface PaymentServiceEvents {
+  payment: [payment: Payment];
+  scan: [notice: ScanNotice];
+  /** Work was queued for sync/ (reversal, refund, ledger entry). */
+  outbox: [];
+}
+
+export type PaymentSettings = Pick<Config, 'storeId' | 'currency' | 'wallet' | 'payments' | 'codes'>;
+
+export interface PaymentServiceOptions {
+  db: Db;
+  ledger: Ledger;
+  wallet: WalletClient;
+  keys: IssuerKeyStore;
+  settings: PaymentSettings;
+  logger: Logger;
+  /** Unix ms. */
+  now?: () => number;
+}
+
+export class PaymentService extends EventEmitter<PaymentServiceEvents> {
+  readonly repo: PaymentRepository;
+  readonly settlement: Settlement;
+  readonly #options: PaymentServiceOptions;
+  readonly #settings: PaymentSettings;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #changes = new EventEmitter();
+  readonly #scanTimers = new Map<string, NodeJS.Timeout>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #abort = new AbortController();
+  #accepting = true;
+
+  constructor(options: PaymentServiceOptions) {
+    super();
+    this.#options = options;
+    this.#settings = options.settings;
+    this.#log = options.logger.child({ module: 'payments' });
+    this.#now = options.now ?? Date.now;
+    this.repo = new PaymentRepository(options.db);
+    this.settlement = new Settlement(this.repo, options.ledger, this.#now);
+    this.#changes.setMaxListeners(0);
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /** Starts a payment on a lane. Without a pay code it waits for the lane's next scan; with one it decides now. */
+  async create(input: CreatePaymentInput, onCreated?: (paymentId: string) => void): Promise<Payment> {
+    this.#assertAccepting();
+    this.#assertAcceptable(input);
+    const id = randomUUID();
+    const now = this.#now();
+    this.#options.db
+      .transaction(() => {
+        if (this.repo.countOpen() >= this.#settings.payments.openMax) {
+          throw new GatewayError('overloaded', 'too many payments are open; try again shortly');
+        }
+        if (input.payCode === undefined && this.repo.awaitingOnLane(input.laneId) !== undefined) {
+          throw new GatewayError(
+            'lane_busy',
+            `lane ${input.laneId} already has a payment waiting for a scan`,
+          );
+        }
+        this.repo.insert({
+          id,
+          register_id: input.registerId,
+          lane_id: input.laneId,
+          state: 'awaiting_scan',
+          amount: input.amount,
+          currency: input.currency,
+          order_ref: input.orderRef,
+          basket_json: input.basket === undefined ? null : JSON.stringify(input.basket),
+          created_at: now,
+          scan_deadline_at: input.payCode === undefined ? now + this.#settings.payments.scanTimeoutMs : null,
+        });
+      })
+      .immediate();
+    onCreated?.(id);
+    this.#log.info({ paymentId: id, laneId: input.laneId, amount: input.amount }, 'payment created');
+    if (input.payCode === undefined) {
+      this.#armScanTimer(id, this.#settings.payments.scanTimeoutMs);
+      return this.#publish(this.repo.get(id)!);
+    }
+    const decided = this.#begin(this.repo.get(id)!, input.payCode);
+    await decided;
+    return toApiPayment(this.repo.get(id)!);
+  }
+
+  get(id: string): Payment | undefined {
+    const row = this.repo.get(id);
+    return row === undefined ? undefined : toApiPayment(row);
+  }
+
+  row(id: string): PaymentRow | undefined {
+    return this.repo.get(id);
+  }
+
+  /**
+   * Long poll: while the payment is still open (awaiting a scan or authorizing), resolves at its next change
+   * or after waitMs; a decided payment is returned at once.
+   */
+  async waitForChange(id: string, waitMs: number, signal?: AbortSignal): Promise<Payment | undefined> {
+    const row = this.repo.get(id);
+    if (row === undefined) return undefined;
+    if ((row.state !== 'awaiting_scan' && row.state !== 'authorizing') || waitMs <= 0)
+      return toApiPayment(row);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#changes.off(id, done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.#changes.on(id, done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    return this.get(id);
+  }
+
+  /** A scan from one of the lane's scanners: it pays the lane's waiting payment, or is reported and dropped. */
+  onScan(laneId: string, scan: LaneScan): void {
+    const notice: ScanNotice = {
+      laneId,
+      deviceId: scan.deviceId,
+      symbology: scan.symbology,
+      receivedAt: new Date(scan.receivedAt).toISOString(),
+      outcome: 'dropped',
+    };
+    const waiting = this.#accepting ? this.repo.awaitingOnLane(laneId) : undefined;
+    if (waiting === undefined) {
+      this.#log.info({ laneId, deviceId: scan.deviceId }, 'scan with no payment waiting: dropped');
+      this.emit('scan', notice);
+      return;
+    }
+    this.emit('scan', { ...notice, outcome: 'taken', paymentId: waiting.id });
+    void this.#begin(waiting, scan.text);
+  }
+
+  async cancel(id: string): Promise<Payment> {
+    const row = this.repo.get(id);
+    if (row === undefined) throw new GatewayError('not_found', 'no such payment');
+    if (row.state === 'cancelled' || row.state === 'voided') return toApiPayment(row);
+    if (row.state === 'awaiting_scan') {
+      const cancelled = this.settlement.cancel(id);
+      if (cancelled !== null) {
+        this.#clearScanTimer(id);
+        return this.#publish(cancelled);
+      }
+    } else if (row.state === 'approved') {
+      const voided = this.settlement.void(id);
+      if (voided !== null) {
+        this.#log.info({ paymentId: id }, 'approved payment voided; reversal queued');
+        this.emit('outbox');
+        return this.#publish(voided);
+      }
+    }
+    const now = this.repo.get(id)!;
+    throw new GatewayError('not_allowed', `a payment in state ${now.state} cannot be cancelled`);
+  }
+
+  /** Online refunds (CONTRACT §2). 201 when the wallet confirmed, 202 when its answer is pending upstream. */
+  async refund(input: {
+    paymentId: string;
+    registerId: string;
+    amount: number;
+    refundId: string;
+  }): Promise<{ status: 201 | 202; refund: RefundView; payment: Payment }> {
+    this.#assertAccepting();
+    const row = this.repo.get(input.paymentId);
+    if (row === undefined) throw new GatewayError('not_found', 'no such payment');
+    const existing = this.repo.getRefund(input.refundId);
+    if (existing === undefined) this.#reserveRefund(row, input);
+    else if (existing.payment_id !== row.id || existing.amount !== input.amount) {
+      throw new GatewayError('idempotency_conflict', 'this refund id was used for another refund');
+    }
+    const refund = this.repo.getRefund(input.refundId)!;
+    if (refund.state === 'pending') await this.#sendRefund(row, input.refundId, input.amount);
+    const settled = this.repo.getRefund(input.refundId)!;
+    if (settled.state === 'failed') {
+      throw new GatewayError(
+        'refund_declined',
+        `the wallet declined the refund (${settled.reason ?? 'no reason'})`,
+      );
+    }
+    const view: RefundView = {
+      id: settled.id,
+      paymentId: row.id,
+      amount: settled.amount,
+      state: settled.state,
+    };
+    return { status: settled.state === 'pending' ? 202 : 201, refund: view, payment: this.get(row.id)! };
+  }
+
+  /** Called by sync/ when a refund queued upstream got its answer. */
+  settleRefund(refundId: string, outcome: { ok: true } | { ok: false; reason: string }): void {
+    const row = this.settlement.settleRefund(refundId, outcome);
+    if (row !== null) {
+      this.emit('outbox');
+      this.#publish(row);
+    }
+  }
+
+  /**
+   * After a restart: payments left authorizing are asked of the wallet once and settled; ones never sent are
+   * declined; scan timers are armed again. Runs before the gateway takes requests.
+   */
+  recover(): void {
+    for (const row of this.repo.openPayments()) {
+      if (row.state === 'awaiting_scan') {
+        const left = (row.scan_deadline_at ?? 0) - this.#now();
+        this.#armScanTimer(row.id, Math.max(0, left));
+      } else if (row.authorization_id === null) {
+        this.#publishOrNull(this.settlement.decline(row.id, 'online_required'));
+      } else {
+        this.#track(this.#recoverAuthorizing(row));
+      }
+    }
+  }
+
+  /** Stops new payments and scans; payments still waiting for a scan are cancelled. */
+  stopAccepting(): void {
+    this.#accepting = false;
+    for (const row of this.repo.openPayments()) {
+      if (row.state === 'awaiting_scan') this.#publishOrNull(this.settlement.cancel(row.id));
+    }
+    for (const timer of this.#scanTimers.values()) clearTimeout(timer);
+    this.#scanTimers.clear();
+  }
+
+  /**
+   * Waits for in-flight decisions up to graceMs, then aborts what is left: those reach a final state
+   * (declined with a reversal queued) before this returns.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const all = Promise.allSettled([...this.#inflight]);
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
+    if (timedOut) {
+      this.#abort.abort();
+      await Promise.allSettled([...this.#inflight]);
+    }
+  }
+
+  // ——— the decision ———
+
+  /** Claims the payment for this code (synchronously, so one scan pays one payment), then decides. */
+  #begin(row: PaymentRow, text: string): Promise<void> {
+    const now = this.#now();
+    const codeHash = createHash('sha256').update(text).digest('hex');
+    const claimed = this.repo.update(row.id, ['awaiting_scan'], {
+      state: 'authorizing',
+      code_hash: codeHash,
+      scan_deadline_at: null,
+      updated_at: now,
+    });
+    if (!claimed) return Promise.resolve();
+    this.#clearScanTimer(row.id);
+    this.#publish(this.repo.get(row.id)!);
+    return this.#track(this.#decide(row.id, text));
+  }
+
+  async #decide(id: string, text: string): Promise<void> {
+    try {
+      const local = await this.#checkCode(text);
+      if (typeof local === 'string' && local !== 'numeric') {
+        this.#finishLocalDecline(id, local);
+        return;
+      }
+      const reserved = this.#reserve(id, local);
+      if (typeof reserved === 'string') {
+        this.#finishLocalDecline(id, reserved);
+        return;
+      }
+      const outcome = await this.#askWallet(reserved, text);
+      this.#settleOnline(id, outcome);
+    } catch (error) {
+      this.#log.error({ err: error, paymentId: id }, 'decision failed; declining with a reversal');
+      this.#publishOrNull(this.settlement.decline(id, 'online_required', { reverse: true }));
+    }
+  }
+
+  /** Checks 1–7 (refreshing issuer keys once when the kid is unknown). A PC1 code or 'numeric' on success. */
+  async #checkCode(text: string): Promise<Pc1Code | 'numeric' | DeclineReason> {
+    let check = checkPayCode(text, this.#codeOptions());
+    if (check.outcome === 'unknown_issuer_key' && (await this.#options.keys.refresh())) {
+      check = checkPayCode(text, this.#codeOptions());
+    }
+    if (check.outcome === 'online_only') return 'numeric';
+    if (check.outcome === 'valid') return check.code;
+    return check.outcome;
+  }
+
+  #codeOptions() {
+    return {
+      keys: this.#options.keys.ring(),
+      now: Math.floor(this.#now() / 1000),
+      maxCodeAgeSec: this.#settings.codes.maxCodeAgeSec,
+      maxClockSkewSec: this.#settings.codes.maxClockSkewSec,
+    };
+  }
+
+  /**
+   * Checks 8–9 and the reservation, in one transaction: the device counter is raised and the authorization id
+   * written before anything is sent, so a retry reuses the id and a second lane sees the code as replayed.
+   */
+  #reserve(id: string, code: Pc1Code | 'numeric'): PaymentRow | DeclineReason {
+    return this.#options.db
+      .transaction((): PaymentRow | DeclineReason => {
+        const now = this.#now();
+        const patch: Partial<PaymentRow> = {
+          authorization_id: `a_${randomUUID()}`,
+          authorize_deadline_at: now + this.#settings.wallet.timeoutMs,
+          code_kind: code === 'numeric' ? 'numeric' : 'pc1',
+          updated_at: now,
+        };
+        if (code !== 'numeric') {
+          const { accountId, deviceId } = code.certificate;
+          if (code.counter <= (this.repo.maxCounter(deviceId) ?? 0)) return 'code_replayed';
+          if (this.repo.isAccountFrozen(accountId)) return 'account_frozen';
+          if (this.repo.isDeviceRevoked(deviceId)) return 'device_revoked';
+          this.repo.raiseCounter(deviceId, code.counter, now);
+          Object.assign(patch, { account_id: accountId, device_id: deviceId, counter: code.counter });
+        }
+        if (!this.repo.update(id, ['authorizing'], patch)) throw new Error(`payment ${id} left authorizing`);
+        return this.repo.get(id)!;
+      })
+      .immediate();
+  }
+
+  async #askWallet(row: PaymentRow, text: string): Promise<OnlineOutcome> {
+    const request = {
+      id: row.authorization_id!,
+      storeId: this.#settings.storeId,
+      laneId: row.lane_id,
+      payCode: text,
+      amount: row.amount,
+      currency: row.currency,
+      ...(row.basket_json === null ? {} : { basket: JSON.parse(row.basket_json) as BasketLine[] }),
+      createdAt: Math.floor(row.created_at / 1000),
+    };
+    const outcome = await authorizeOnline(this.#options.wallet, request, {
+      deadlineAt: row.authorize_deadline_at!,
+      queryIntervalMs: this.#settings.wallet.queryIntervalMs,
+      now: this.#now,
+      signal: this.#abort.signal,
+    });
+    return outcome;
+  }
+
+  #settleOnline(id: string, outcome: OnlineOutcome): void {
+    let row: PaymentRow | null;
+    if (outcome.kind === 'approved') {
+      row = this.settlement.approve(id, { mode: 'online', ...pickIds(outcome) });
+    } else if (outcome.kind === 'declined') {
+      row = this.settlement.decline(id, outcome.reason, { mode: 'online' });
+    } else {
+      this.#log.warn(
+        { paymentId: id, cause: outcome.cause },
+        'wallet outcome unknown at the deadline; declined, reversal queued',
+      );
+      row = this.settlement.decline(id, 'online_required', { mode: 'online', reverse: true });
+      this.emit('outbox');
+    }
+    if (row !== null) {
+      this.#log.info(
+        { paymentId: id, state: row.state, reason: row.reason ?? undefined, mode: row.mode },
+        'payment decided',
+      );
+      if (row.state === 'approved') this.emit('outbox');
+      this.#publish(row);
+    }
+  }
+
+  #finishLocalDecline(id: string, reason: DeclineReason): void {
+    const row = this.settlement.decline(id, reason);
+    if (row !== null) {
+      this.#log.info({ paymentId: id, reason }, 'payment declined by the gateway checks');
+      this.#publish(row);
+    }
+  }
+
+  async #recoverAuthorizing(row: PaymentRow): Promise<void> {
+    let outcome: OnlineOutcome = { kind: 'unknown', cause: 'unreachable' };
+    try {
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(this.#settings.wallet.timeoutMs),
+        this.#abort.signal,
+      ]);
+      const found = await this.#options.wallet.getAuthorization(row.authorization_id!, signal);
+      if (found?.status === 'approved') outcome = { kind: 'approved', ...pickIds(found) };
+      else if (found?.status === 'declined') outcome = { kind: 'declined', reason: 'wallet_declined' };
+    } catch (error) {
+      this.#log.warn({ err: error, paymentId: row.id }, 'recovery query failed');
+    }
+    this.#settleOnline(row.id, outcome);
+  }
+
+  // ——— refunds ———
+
+  #reserveRefund(row: PaymentRow, input: { refundId: string; registerId: string; amount: number }): void {
+    this.#options.db
+      .transaction(() => {
+        const current = this.repo.get(row.id)!;
+        if (current.state !== 'approved' && current.state !== 'partially_refunded') {
+          throw new GatewayError('not_allowed', `a payment in state ${current.state} cannot be refunded`);
+        }
+        if (this.repo.refundsHeld(row.id) + input.amount > current.amount) {
+          throw new GatewayError('refund_exceeds_payment', 'refunds would exceed the amount paid');
+        }
+        this.repo.insertRefund({
+          id: input.refundId,
+          payment_id: row.id,
+          register_id: input.registerId,
+          amount: input.amount,
+          created_at: this.#now(),
+        });
+      })
+      .immediate();
+  }
+
+  async #sendRefund(row: PaymentRow, refundId: string, amount: number): Promise<void> {
+    const request = { id: refundId, authorizationId: row.authorization_id!, amount };
+    try {
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(this.#settings.wallet.timeoutMs),
+        this.#abort.signal,
+      ]);
+      await this.#options.wallet.refund(request, signal);
+      this.settleRefund(refundId, { ok: true });
+    } catch (error) {
+      if (error instanceof WalletCallError && error.definitive) {
+        this.settleRefund(refundId, { ok: false, reason: error.code ?? `http_${error.status}` });
+        return;
+      }
+      this.#log.warn({ err: error, paymentId: row.id }, 'refund outcome unknown; queued for sync');
+      this.#options.db.transaction(() =>
+        this.repo.enqueueRefund(refundId, request.authorizationId, amount, this.#now()),
+      )();
+      this.emit('outbox');
+    }
+  }
+
+  // ——— plumbing ———
+
+  #assertAccepting(): void {
+    if (!this.#accepting) throw new GatewayError('shutting_down', 'the gateway is shutting down');
+  }
+
+  #assertAcceptable(input: CreatePaymentInput): void {
+    if (input.currency !== this.#settings.currency) {
+      throw new GatewayError('invalid_request', `currency: this store takes ${this.#settings.currency}`, {
+        details: { field: 'currency' },
+      });
+    }
+    if (input.amount > this.#settings.payments.amountMax) {
+      throw new GatewayError('invalid_request', `amount: at most ${this.#settings.payments.amountMax}`, {
+        details: { field: 'amount' },
+      });
+    }
+  }
+
+  #armScanTimer(id: string, ms: number): void {
+    this.#clearScanTimer(id);
+    const timer = setTimeout(() => {
+      this.#scanTimers.delete(id);
+      this.#publishOrNull(this.settlement.decline(id, 'scan_timeout', { from: ['awaiting_scan'] }));
+    }, ms);
+    timer.unref();
+    this.#scanTimers.set(id, timer);
+  }
+
+  #clearScanTimer(id: string): void {
+    const timer = this.#scanTimers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#scanTimers.delete(id);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight.add(work);
+    void work.finally(() => this.#inflight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  #publishOrNull(row: PaymentRow | null): void {
+    if (row !== null) this.#publish(row);
+  }
+
+  #publish(row: PaymentRow): Payment {
+    const payment = toApiPayment(row);
+    this.#changes.emit(row.id);
+    this.emit('payment', payment);
+    return payment;
+  }
+}
+
+function pickIds(from: { accountId?: string; deviceId?: string }): { accountId?: string; deviceId?: string } {
+  const ids: { accountId?: string; deviceId?: string } = {};
+  if (from.accountId !== undefined) ids.accountId = from.accountId;
+  if (from.deviceId !== undefined) ids.deviceId = from.deviceId;
+  return ids;
+}

@@ -1,0 +1,165 @@
+// Decide, then settle in one transaction (jPOS prepare/commit): each method moves a payment with a
+// compare-and-set on its state and writes its ledger entry and outbox rows in the same SQLite transaction.
+// Settling the same payment twice changes nothing: the second compare-and-set fails and nothing is written.
+import { randomUUID } from 'node:crypto';
+import type { DeclineReason } from '../decline-reasons.js';
+import type { EntryType } from '../ledger/chain.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { PaymentMode, PaymentRow } from './payment.js';
+import type { PaymentRepository } from './repository.js';
+
+export interface Approval {
+  mode: PaymentMode;
+  accountId?: string;
+  deviceId?: string;
+}
+
+export class Settlement {
+  readonly #repo: PaymentRepository;
+  readonly #ledger: Ledger;
+  readonly #now: () => number;
+
+  constructor(repo: PaymentRepository, ledger: Ledger, now: () => number) {
+    this.#repo = repo;
+    this.#ledger = ledger;
+    this.#now = now;
+  }
+
+  /** authorizing → approved, with its authorization entry upstream-bound. */
+  approve(id: string, approval: Approval): PaymentRow | null {
+    return this.#repo.db
+      .transaction(() => {
+        const row = this.#repo.get(id);
+        if (row === undefined || row.authorization_id === null) return null;
+        const now = this.#now();
+        const accountId = approval.accountId ?? row.account_id;
+        const deviceId = approval.deviceId ?? row.device_id;
+        const moved = this.#repo.update(id, ['authorizing'], {
+          state: 'approved',
+          approved: 1,
+          reason: null,
+          mode: approval.mode,
+          account_id: accountId,
+          device_id: deviceId,
+          decided_at: now,
+          updated_at: now,
+        });
+        if (!moved) return null;
+        this.#append(row, 'authorization', approval.mode, row.amount, now, { accountId, deviceId });
+        return this.#repo.get(id)!;
+      })
+      .immediate();
+  }
+
+  /**
+   * authorizing (or awaiting_scan) → declined. With `reverse`, the authorization id may have reached the
+   * wallet with an outcome nobody knows: a reversal entry and a prompt reversal call make sure it never stands.
+   */
+  decline(
+    id: string,
+    reason: DeclineReason,
+    options: { mode?: PaymentMode; reverse?: boolean; from?: PaymentRow['state'][] } = {},
+  ): PaymentRow | null {
+    return this.#repo.db
+      .transaction(() => {
+        const row = this.#repo.get(id);
+        if (row === undefined) return null;
+        const now = this.#now();
+        const moved = this.#repo.update(id, options.from ?? ['authorizing'], {
+          state: reason === 'scan_timeout' ? 'expired' : 'declined',
+          approved: 0,
+          reason,
+          mode: options.mode ?? null,
+          decided_at: now,
+          updated_at: now,
+        });
+        if (!moved) return null;
+        if (options.reverse && row.authorization_id !== null) {
+          this.#append(row, 'reversal', 'online', row.amount, now, {});
+          this.#repo.enqueueReversal(row.authorization_id, now);
+        }
+        return this.#repo.get(id)!;
+      })
+      .immediate();
+  }
+
+  /** awaiting_scan → cancelled: nothing was sent, nothing to record upstream. */
+  cancel(id: string): PaymentRow | null {
+    return this.#repo.db
+      .transaction(() => {
+        const now = this.#now();
+        const moved = this.#repo.update(id, ['awaiting_scan'], { state: 'cancelled', updated_at: now });
+        return moved ? this.#repo.get(id)! : null;
+      })
+      .immediate();
+  }
+
+  /** approved → voided: a void entry and a prompt reversal of the authorization. */
+  void(id: string): PaymentRow | null {
+    return this.#repo.db
+      .transaction(() => {
+        const row = this.#repo.get(id);
+        if (row === undefined || row.authorization_id === null) return null;
+        const now = this.#now();
+        if (!this.#repo.update(id, ['approved'], { state: 'voided', updated_at: now })) return null;
+        this.#append(row, 'void', row.mode ?? 'online', row.amount, now, {});
+        this.#repo.enqueueReversal(row.authorization_id, now);
+        return this.#repo.get(id)!;
+      })
+      .immediate();
+  }
+
+  /**
+   * A pending refund's outcome. On success the refund entry carries the refund id as its entryId, so the
+   * wallet applies the online refund and the uploaded entry once. Idempotent: a decided refund is left as is.
+   */
+  settleRefund(refundId: string, outcome: { ok: true } | { ok: false; reason: string }): PaymentRow | null {
+    return this.#repo.db
+      .transaction(() => {
+        const refund = this.#repo.getRefund(refundId);
+        if (refund === undefined) return null;
+        const now = this.#now();
+        const state = outcome.ok ? 'succeeded' : 'failed';
+        if (!this.#repo.finishRefund(refundId, state, outcome.ok ? null : outcome.reason, now)) return null;
+        const row = this.#repo.get(refund.payment_id)!;
+        if (!outcome.ok) return row;
+        const refunded = row.refunded_amount + refund.amount;
+        this.#repo.update(row.id, ['approved', 'partially_refunded'], {
+          state: refunded >= row.amount ? 'refunded' : 'partially_refunded',
+          refunded_amount: refunded,
+          updated_at: now,
+        });
+        this.#append(row, 'refund', row.mode ?? 'online', refund.amount, now, { entryId: refundId });
+        return this.#repo.get(row.id)!;
+      })
+      .immediate();
+  }
+
+  #append(
+    row: PaymentRow,
+    type: EntryType,
+    mode: PaymentMode,
+    amount: number,
+    nowMs: number,
+    extra: { accountId?: string | null; deviceId?: string | null; entryId?: string },
+  ): void {
+    const accountId = extra.accountId ?? row.account_id;
+    const deviceId = extra.deviceId ?? row.device_id;
+    const entry = this.#ledger.append({
+      entryId: extra.entryId ?? randomUUID(),
+      type,
+      mode,
+      paymentId: row.id,
+      authorizationId: row.authorization_id!,
+      amount,
+      currency: row.currency,
+      ...(accountId === null ? {} : { accountId }),
+      ...(deviceId === null ? {} : { deviceId }),
+      ...(row.counter === null ? {} : { counter: row.counter }),
+      laneId: row.lane_id,
+      registerId: row.register_id,
+      occurredAt: new Date(nowMs).toISOString(),
+    });
+    this.#repo.enqueueLedgerEntry(entry.seq, nowMs);
+  }
+}
