@@ -32,6 +32,18 @@ describe('node-hid loaded lazily', () => {
     expect(message).toMatch(/serial and simulated scanners keep working/);
   });
 
+  it('reports E_NOSERVICE when the import works but the native library fails at the first call', async () => {
+    const importer = async (): Promise<NodeHidModule> => ({
+      devicesAsync: async () => {
+        throw new Error('libusb-1.0.so.0: cannot open shared object file');
+      },
+      HIDAsync: { open: async () => Promise.reject(new Error('unreachable')) },
+    });
+    const error = await loadHidBackend(importer).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'E_NOSERVICE' });
+    expect((error as Error).message).toMatch(/libusb-1\.0\.so\.0/);
+  });
+
   it('tries the import once and remembers the outcome', async () => {
     let imports = 0;
     const importer = async (): Promise<NodeHidModule> => {

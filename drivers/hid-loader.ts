@@ -26,9 +26,16 @@ export const HID_PERMISSION_HINT =
 export function loadHidBackend(importer: NodeHidImporter = importNodeHid): Promise<HidBackend> {
   let load = loads.get(importer);
   if (load === undefined) {
-    load = importer().then(backendOf, (error: unknown) => {
-      throw new ScannerError('E_NOSERVICE', hidUnavailableMessage(error), { cause: error });
-    });
+    // node-hid 3 imports without its native library and fails only at the first call: enumerate once here,
+    // so that a missing libusb/libudev is reported as E_NOSERVICE with the install advice.
+    load = importer()
+      .then(async (module) => {
+        await module.devicesAsync();
+        return backendOf(module);
+      })
+      .catch((error: unknown) => {
+        throw new ScannerError('E_NOSERVICE', hidUnavailableMessage(error), { cause: error });
+      });
     loads.set(importer, load);
   }
   return load;
