@@ -155,4 +155,29 @@ export const MIGRATIONS: readonly string[] = [
         SELECT 1 FROM ledger t WHERE t.payment_id = l.payment_id AND t.type IN ('void', 'reversal')
       );
   `,
+  // 2 — gateway/offline/: what offline acceptance and the velocity rule need beyond the ledger and the outbox.
+  // Unsynced exposure is not stored: it is derived from the ledger/outbox join (docs/offline.md), so sync/
+  // releases it by marking outbox rows, and nothing can drift.
+  `
+  -- One row per payment whose PC1 code reached a decision step (online or offline): the velocity window.
+  CREATE TABLE account_activity (
+    payment_id TEXT PRIMARY KEY REFERENCES payments(id),
+    account_id TEXT NOT NULL,
+    lane_id TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX account_activity_window ON account_activity(account_id, at);
+
+  -- The certificate fields of devices that were decided offline, for per-device headroom in /v1/status.
+  CREATE TABLE offline_devices (
+    device_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    offline_limit INTEGER NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- A device's approvals by mode in seq order: its unsynced offline total and consecutive offline count.
+  CREATE INDEX ledger_device_authorizations ON ledger(device_id, mode, seq) WHERE type = 'authorization';
+  `,
 ];

@@ -119,7 +119,18 @@ export class Ledger {
       const page = this.after(seq, pageSize);
       if (page.length === 0) break;
       const problem = findChainBreak(page, seq, hash);
-      if (problem) return { ok: false, entries: count, headSeq: seq, headHash: hash, break: problem };
+      if (problem) {
+        // Report the last good entry, so an operator knows how far the chain holds.
+        const good = page.findIndex((e) => e.seq === problem.seq);
+        const last = good > 0 ? page[good - 1]! : undefined;
+        return {
+          ok: false,
+          entries: count + Math.max(0, good),
+          headSeq: last?.seq ?? seq,
+          headHash: last?.hash ?? hash,
+          break: problem,
+        };
+      }
       const last = page[page.length - 1]!;
       seq = last.seq;
       hash = last.hash;

@@ -22,6 +22,7 @@ export class IssuerKeyStore {
   readonly #upsert;
   #ring: IssuerKeyRing | null = null;
   #lastFetchAt = Number.NEGATIVE_INFINITY;
+  #inFlight: Promise<boolean> | null = null;
 
   constructor(options: IssuerKeyStoreOptions) {
     this.#options = options;
@@ -59,10 +60,20 @@ export class IssuerKeyStore {
   }
 
   /** Fetches the wallet's keys unless a fetch happened within the interval. True when keys were fetched. */
-  async refresh(options: { force?: boolean } = {}): Promise<boolean> {
+  refresh(options: { force?: boolean } = {}): Promise<boolean> {
+    // A check that meets an unknown kid while a fetch is under way waits for that fetch.
+    if (this.#inFlight !== null) return this.#inFlight;
     const now = this.#options.now();
-    if (!options.force && now - this.#lastFetchAt < this.#options.refreshIntervalMs) return false;
+    if (!options.force && now - this.#lastFetchAt < this.#options.refreshIntervalMs)
+      return Promise.resolve(false);
     this.#lastFetchAt = now;
+    this.#inFlight = this.#fetch().finally(() => {
+      this.#inFlight = null;
+    });
+    return this.#inFlight;
+  }
+
+  async #fetch(): Promise<boolean> {
     try {
       const keys = await this.#options.wallet.issuerKeys(AbortSignal.timeout(this.#options.fetchTimeoutMs));
       this.save(keys);

@@ -1,6 +1,7 @@
 // Online authorization against the wallet with one deadline (CONTRACT §3.1). The id was written to SQLite
 // before this runs and is reused on every send; timeout, reset, 5xx and `pending` lead to queries until the
-// deadline. The result is approved, declined, or unknown: this function never guesses.
+// deadline. The result is approved, declined, or unknown: this function never guesses. With `stopOnRefused`, a
+// first send the wallet's host refused (nothing listening: the request never left) ends the wait at once.
 import { type DeclineReason, isDeclineReason } from '../decline-reasons.js';
 import {
   type AuthorizationRequest,
@@ -12,8 +13,13 @@ import {
 export type OnlineOutcome =
   | { kind: 'approved'; accountId?: string; deviceId?: string }
   | { kind: 'declined'; reason: DeclineReason; walletReason?: string }
-  /** `unreachable`: no answer of any kind arrived (connection refused or reset, timeouts). */
-  | { kind: 'unknown'; cause: 'unreachable' | 'pending' | 'wallet_error' };
+  /**
+   * `unreachable`: no answer of any kind arrived (connection refused or reset, timeouts); `refused`: the first
+   * send's connection was refused and `stopOnRefused` was set, so the wallet never saw the id.
+   */
+  | { kind: 'unknown'; cause: UnknownCause };
+
+export type UnknownCause = 'unreachable' | 'refused' | 'pending' | 'wallet_error';
 
 export interface OnlineOptions {
   /** Unix ms by which the outcome must be known. */
@@ -22,11 +28,13 @@ export interface OnlineOptions {
   now: () => number;
   /** Aborted when the gateway shuts down: the outcome then stays unknown. */
   signal?: AbortSignal;
+  /** Give up at once when the first send's connection is refused (the caller can decide offline). */
+  stopOnRefused?: boolean;
 }
 
 type Step =
   | { done: OnlineOutcome }
-  | { retry: 'send' | 'query'; cause: 'unreachable' | 'pending' | 'wallet_error' };
+  | { retry: 'send' | 'query'; cause: 'unreachable' | 'pending' | 'wallet_error'; refused?: true };
 
 export async function authorizeOnline(
   wallet: WalletClient,
@@ -34,6 +42,7 @@ export async function authorizeOnline(
   options: OnlineOptions,
 ): Promise<OnlineOutcome> {
   let step = await attempt(() => wallet.authorize(request, callSignal(options)), 'send');
+  if ('retry' in step && step.refused && options.stopOnRefused) return { kind: 'unknown', cause: 'refused' };
   while ('retry' in step) {
     const remaining = options.deadlineAt - options.now();
     if (remaining <= 0 || options.signal?.aborted) return { kind: 'unknown', cause: step.cause };
@@ -71,8 +80,23 @@ async function attempt(
     }
     const cause =
       error.failure === 'http' || error.failure === 'bad_response' ? 'wallet_error' : 'unreachable';
-    return { retry: 'query', cause };
+    return isConnectionRefused(error) ? { retry: 'query', cause, refused: true } : { retry: 'query', cause };
   }
+}
+
+/** ECONNREFUSED anywhere in the cause chain of a network failure (fetch wraps the socket error). */
+export function isConnectionRefused(error: WalletCallError): boolean {
+  if (error.failure !== 'network') return false;
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
+    const { code, errors } = cause as { code?: unknown; errors?: unknown };
+    if (code === 'ECONNREFUSED') return true;
+    if (Array.isArray(errors) && errors.some((e) => (e as { code?: unknown })?.code === 'ECONNREFUSED')) {
+      return true;
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function fromResult(result: AuthorizationResult): Step {

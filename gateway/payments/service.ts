@@ -1,6 +1,7 @@
 // The payment service: creates payments, takes each lane's next scan, runs the checks of CONTRACT §1.1,
-// authorizes online with a deadline and settles every outcome through Settlement. It owns the timers,
-// the in-flight work and the long-poll waiters; HTTP and scanners are thin shells around it.
+// authorizes online with a deadline and settles every outcome through Settlement; when the wallet's outcome stays
+// unknown, a PC1 code is decided offline under §4 (gateway/offline/). It owns the timers, the in-flight work and
+// the long-poll waiters; HTTP and scanners are thin shells around it.
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -9,11 +10,14 @@ import type { Db } from '../db/open.js';
 import type { DeclineReason } from '../decline-reasons.js';
 import { GatewayError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { OfflineAcceptance } from '../offline/acceptance.js';
+import type { DeviceCertificateInfo } from '../offline/state.js';
 import type { Pc1Code } from '../paycode/pc1.js';
 import { checkPayCode } from '../paycode/verify.js';
 import { WalletCallError, type WalletClient } from '../wallet-client/wallet-client.js';
+import type { StoreMode } from '../wallet-health.js';
 import type { IssuerKeyStore } from './issuer-keys.js';
-import { authorizeOnline, type OnlineOutcome } from './online-authorizer.js';
+import { authorizeOnline, type OnlineOutcome, type UnknownCause } from './online-authorizer.js';
 import { type BasketLine, type Payment, type PaymentRow, toApiPayment } from './payment.js';
 import { PaymentRepository } from './repository.js';
 import { Settlement } from './settlement.js';
@@ -60,7 +64,10 @@ export interface PaymentServiceEvents {
   outbox: [];
 }
 
-export type PaymentSettings = Pick<Config, 'storeId' | 'currency' | 'wallet' | 'payments' | 'codes'>;
+export type PaymentSettings = Pick<
+  Config,
+  'storeId' | 'currency' | 'wallet' | 'payments' | 'codes' | 'offline'
+>;
 
 export interface PaymentServiceOptions {
   db: Db;
@@ -69,6 +76,8 @@ export interface PaymentServiceOptions {
   keys: IssuerKeyStore;
   settings: PaymentSettings;
   logger: Logger;
+  /** Whether the wallet answers lately; while offline, a PC1 code's online attempt is a short probe. */
+  health?: { readonly mode: StoreMode };
   /** Unix ms. */
   now?: () => number;
 }
@@ -76,6 +85,7 @@ export interface PaymentServiceOptions {
 export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   readonly repo: PaymentRepository;
   readonly settlement: Settlement;
+  readonly offline: OfflineAcceptance;
   readonly #options: PaymentServiceOptions;
   readonly #settings: PaymentSettings;
   readonly #log: Logger;
@@ -94,6 +104,14 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     this.#now = options.now ?? Date.now;
     this.repo = new PaymentRepository(options.db);
     this.settlement = new Settlement(this.repo, options.ledger, this.#now);
+    this.offline = new OfflineAcceptance({
+      db: options.db,
+      repo: this.repo,
+      settlement: this.settlement,
+      config: options.settings.offline,
+      logger: options.logger,
+      now: this.#now,
+    });
     this.#changes.setMaxListeners(0);
   }
 
@@ -326,13 +344,15 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         this.#finishLocalDecline(id, local);
         return;
       }
-      const reserved = this.#reserve(id, local);
+      const certificate = local === 'numeric' ? null : certificateOf(local);
+      const offlineAllowed = certificate !== null && this.offline.limits().enabled;
+      const reserved = this.#reserve(id, local, offlineAllowed);
       if (typeof reserved === 'string') {
         this.#finishLocalDecline(id, reserved);
         return;
       }
-      const outcome = await this.#askWallet(reserved, text);
-      this.#settleOnline(id, outcome);
+      const outcome = await this.#askWallet(reserved, text, offlineAllowed);
+      this.#settleOnline(id, outcome, offlineAllowed ? certificate : null);
     } catch (error) {
       this.#log.error({ err: error, paymentId: id }, 'decision failed; declining with a reversal');
       this.#publishOrNull(this.settlement.decline(id, 'online_required', { reverse: true }));
@@ -360,16 +380,20 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   }
 
   /**
-   * Checks 8–9 and the reservation, in one transaction: the device counter is raised and the authorization id
-   * written before anything is sent, so a retry reuses the id and a second lane sees the code as replayed.
+   * Checks 8–9, the velocity rule and the reservation, in one transaction: the device counter is raised and the
+   * authorization id written before anything is sent, so a retry reuses the id and a second lane sees the code as
+   * replayed. While the wallet health says offline, a code that may be decided offline gets only a short probe.
    */
-  #reserve(id: string, code: Pc1Code | 'numeric'): PaymentRow | DeclineReason {
+  #reserve(id: string, code: Pc1Code | 'numeric', offlineAllowed: boolean): PaymentRow | DeclineReason {
     return this.#options.db
       .transaction((): PaymentRow | DeclineReason => {
         const now = this.#now();
+        const { timeoutMs } = this.#settings.wallet;
+        const probe = offlineAllowed && this.#options.health?.mode === 'offline';
+        const budgetMs = probe ? Math.min(this.offline.limits().probeTimeoutMs, timeoutMs) : timeoutMs;
         const patch: Partial<PaymentRow> = {
           authorization_id: `a_${randomUUID()}`,
-          authorize_deadline_at: now + this.#settings.wallet.timeoutMs,
+          authorize_deadline_at: now + budgetMs,
           code_kind: code === 'numeric' ? 'numeric' : 'pc1',
           updated_at: now,
         };
@@ -378,6 +402,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
           if (code.counter <= (this.repo.maxCounter(deviceId) ?? 0)) return 'code_replayed';
           if (this.repo.isAccountFrozen(accountId)) return 'account_frozen';
           if (this.repo.isDeviceRevoked(deviceId)) return 'device_revoked';
+          const laneId = this.repo.get(id)!.lane_id;
+          if (!this.offline.admitVelocity({ id, accountId, laneId }, now)) return 'velocity_exceeded';
           this.repo.raiseCounter(deviceId, code.counter, now);
           Object.assign(patch, { account_id: accountId, device_id: deviceId, counter: code.counter });
         }
@@ -387,7 +413,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       .immediate();
   }
 
-  async #askWallet(row: PaymentRow, text: string): Promise<OnlineOutcome> {
+  async #askWallet(row: PaymentRow, text: string, offlineAllowed: boolean): Promise<OnlineOutcome> {
     const request = {
       id: row.authorization_id!,
       storeId: this.#settings.storeId,
@@ -403,22 +429,20 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       queryIntervalMs: this.#settings.wallet.queryIntervalMs,
       now: this.#now,
       signal: this.#abort.signal,
+      stopOnRefused: offlineAllowed,
     });
     return outcome;
   }
 
-  #settleOnline(id: string, outcome: OnlineOutcome): void {
+  /** `certificate` is set when the payment may be decided offline should the outcome stay unknown. */
+  #settleOnline(id: string, outcome: OnlineOutcome, certificate: DeviceCertificateInfo | null = null): void {
     let row: PaymentRow | null;
     if (outcome.kind === 'approved') {
       row = this.settlement.approve(id, { mode: 'online', ...pickIds(outcome) });
     } else if (outcome.kind === 'declined') {
       row = this.settlement.decline(id, outcome.reason, { mode: 'online' });
     } else {
-      this.#log.warn(
-        { paymentId: id, cause: outcome.cause },
-        'wallet outcome unknown at the deadline; declined, reversal queued',
-      );
-      row = this.settlement.decline(id, 'online_required', { mode: 'online', reverse: true });
+      row = this.#settleUnknown(id, outcome.cause, certificate);
       this.emit('outbox');
     }
     if (row !== null) {
@@ -429,6 +453,35 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       if (row.state === 'approved') this.emit('outbox');
       this.#publish(row);
     }
+  }
+
+  /**
+   * The wallet's outcome stayed unknown. Decided offline under §4 with the same authorization id, unless the
+   * wallet said `pending` (it is asking the customer: an offline approval would overrule it), the gateway is
+   * shutting down, or the code cannot be decided offline; then declined with a reversal queued.
+   */
+  #settleUnknown(
+    id: string,
+    cause: UnknownCause,
+    certificate: DeviceCertificateInfo | null,
+  ): PaymentRow | null {
+    if (certificate !== null && cause !== 'pending' && !this.#abort.signal.aborted) {
+      const decided = this.offline.decide(id, certificate);
+      if (decided === null) return null;
+      const { decision } = decided;
+      this.#log.warn(
+        { paymentId: id, cause, approved: decision.approved, ...(decision.approved ? {} : decision) },
+        decision.approved
+          ? 'wallet outcome unknown: approved offline, the ledger entry settles it'
+          : 'wallet outcome unknown: declined offline, reversal queued',
+      );
+      return decided.row;
+    }
+    this.#log.warn(
+      { paymentId: id, cause },
+      'wallet outcome unknown at the deadline; declined, reversal queued',
+    );
+    return this.settlement.decline(id, 'online_required', { mode: 'online', reverse: true });
   }
 
   #finishLocalDecline(id: string, reason: DeclineReason): void {
@@ -551,6 +604,11 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     this.emit('payment', payment);
     return payment;
   }
+}
+
+function certificateOf(code: Pc1Code): DeviceCertificateInfo {
+  const { deviceId, accountId, offlineLimit, enrolledAt } = code.certificate;
+  return { deviceId, accountId, offlineLimit, enrolledAt };
 }
 
 function pickIds(from: { accountId?: string; deviceId?: string }): { accountId?: string; deviceId?: string } {

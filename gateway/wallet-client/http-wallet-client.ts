@@ -61,11 +61,16 @@ export interface HttpWalletClientOptions {
 
 export class HttpWalletClient implements WalletClient {
   readonly #base: string;
-  readonly #auth: string;
+  #auth: string;
 
   constructor(options: HttpWalletClientOptions) {
     this.#base = options.url.replace(/\/+$/, '');
     this.#auth = `Bearer ${options.storeKey}`;
+  }
+
+  /** A rotated store key (config reload); calls already sent finish with the key they were sent with. */
+  setStoreKey(storeKey: string): void {
+    this.#auth = `Bearer ${storeKey}`;
   }
 
   async authorize(request: AuthorizationRequest, signal: AbortSignal): Promise<AuthorizationResult> {
