@@ -31,10 +31,44 @@ export function ensureAdminKey(db: Db, given: string | undefined): string {
   return key;
 }
 
-/** Creates the store, or gives it a new key; the key is returned once and never stored. */
-export function createStoreKey(db: Db, storeId: string, now: number): { storeId: string; storeKey: string } {
+/** Meta rows `store_previous_key:<sha256 hex>` → {storeId, validUntil}: a rotated-out key still in its grace period. */
+const PREVIOUS_KEY_META = 'store_previous_key:';
+/** At most a week: a grace period is for a rollout, not a second permanent key. */
+export const PREVIOUS_KEY_GRACE_SEC_MAX = 7 * 86_400;
+
+/**
+ * Creates the store, or gives it a new key; the key is returned once and never stored. On a rotation with
+ * `previousKeyGraceSec` > 0 the key it replaces keeps working that long (now in unix seconds), so gateways can
+ * switch without downtime; a rotation ends the grace of any key rotated out before.
+ */
+export function createStoreKey(
+  db: Db,
+  storeId: string,
+  now: number,
+  options: { previousKeyGraceSec?: number } = {},
+): { storeId: string; storeKey: string } {
+  const grace = options.previousKeyGraceSec ?? 0;
+  if (!Number.isInteger(grace) || grace < 0 || grace > PREVIOUS_KEY_GRACE_SEC_MAX)
+    throw new RangeError(`previousKeyGraceSec: 0 to ${PREVIOUS_KEY_GRACE_SEC_MAX}`);
   const storeKey = newSecret();
   const keySha256 = sha256(storeKey).toString('hex');
+  const previous = one<{ key_sha256: string }>(
+    db,
+    'SELECT key_sha256 FROM stores WHERE store_id = ?',
+    storeId,
+  );
+  run(
+    db,
+    `DELETE FROM meta WHERE key LIKE '${PREVIOUS_KEY_META}%' AND json_extract(value, '$.storeId') = ?`,
+    storeId,
+  );
+  if (previous !== undefined && grace > 0) {
+    setMeta(
+      db,
+      PREVIOUS_KEY_META + previous.key_sha256,
+      JSON.stringify({ storeId, validUntil: now + grace }),
+    );
+  }
   run(
     db,
     `INSERT INTO stores (store_id, key_sha256, created_at, rotated_at) VALUES (?, ?, ?, ?)
@@ -53,14 +87,23 @@ function bearerKey(req: Request): string | null {
   return BEARER.exec(header)?.[1] ?? null;
 }
 
-function storeForKey(db: Db, key: string): string | null {
+function storeForKey(context: WalletContext, key: string): string | null {
   const keyHash = sha256(key);
   const row = one<{ store_id: string; key_sha256: string }>(
-    db,
+    context.db,
     'SELECT store_id, key_sha256 FROM stores WHERE key_sha256 = ?',
     keyHash.toString('hex'),
   );
-  return row && sameHash(Buffer.from(row.key_sha256, 'hex'), keyHash) ? row.store_id : null;
+  if (row) return sameHash(Buffer.from(row.key_sha256, 'hex'), keyHash) ? row.store_id : null;
+  return storeForPreviousKey(context, keyHash);
+}
+
+/** A rotated-out key within its grace period. */
+function storeForPreviousKey(context: WalletContext, keyHash: Buffer): string | null {
+  const stored = getMeta(context.db, PREVIOUS_KEY_META + keyHash.toString('hex'));
+  if (stored === undefined) return null;
+  const { storeId, validUntil } = JSON.parse(stored) as { storeId: string; validUntil: number };
+  return context.clock() < validUntil ? storeId : null;
 }
 
 function isAdminKey(context: WalletContext, key: string): boolean {
@@ -74,7 +117,7 @@ function unauthorized(): WalletError {
 export function requireStore(context: WalletContext): RequestHandler {
   return (req, res, next) => {
     const key = bearerKey(req);
-    const storeId = key === null ? null : storeForKey(context.db, key);
+    const storeId = key === null ? null : storeForKey(context, key);
     if (storeId === null) throw unauthorized();
     res.locals.storeId = storeId;
     next();
@@ -89,7 +132,7 @@ export function requireAdmin(context: WalletContext): RequestHandler {
       res.locals.admin = true;
       return next();
     }
-    if (key !== null && storeForKey(context.db, key) !== null) {
+    if (key !== null && storeForKey(context, key) !== null) {
       throw new WalletError('forbidden', 'this endpoint needs the sandbox admin key');
     }
     throw unauthorized();
@@ -100,7 +143,7 @@ export function requireStoreOrAdmin(context: WalletContext): RequestHandler {
   return (req, res, next) => {
     const key = bearerKey(req);
     if (key !== null && isAdminKey(context, key)) return next();
-    const storeId = key === null ? null : storeForKey(context.db, key);
+    const storeId = key === null ? null : storeForKey(context, key);
     if (storeId === null) throw unauthorized();
     res.locals.storeId = storeId;
     next();

@@ -246,6 +246,29 @@ describe('chain checks', () => {
     expect((await upload([a, b, c])).body.acceptedThroughSeq).toBe(3);
   });
 
+  it('refuses an entry id used before, in an earlier batch or the same one, applying nothing', async () => {
+    const a = chain.next(offline('off-a', 100, 1));
+    await upload([a]);
+    const fork = { seq: chain.seq, hash: chain.hash };
+    const reused = chain.next({ ...offline('off-b', 100, 2), entryId: a.entryId });
+    expect((await upload([reused])).body.error).toMatchObject({
+      code: 'chain_broken',
+      seq: 2,
+      problem: 'duplicate_entry_id',
+    });
+    chain.seq = fork.seq;
+    chain.hash = fork.hash;
+    const b = chain.next(offline('off-b', 100, 2));
+    const c = chain.next({ ...offline('off-c', 100, 3), entryId: b.entryId });
+    expect((await upload([b, c])).body.error).toMatchObject({
+      code: 'chain_broken',
+      seq: 3,
+      problem: 'duplicate_entry_id',
+    });
+    expect(await tw.balance(accountId)).toBe(9_900);
+    expect((await settled()).map((e: Json) => e.seq)).toEqual([1]);
+  });
+
   it('refuses a re-sent entry that differs from the one applied', async () => {
     const a = chain.next(offline('off-a', 100, 1));
     await upload([a]);

@@ -63,11 +63,13 @@ export function ingestBatch(context: WalletContext, batch: LedgerBatch): BatchRe
       const now = context.clock();
       const head = chainHead(db, batch.storeId);
       assertChain(db, batch.storeId, batch.entries, head);
+      const memo = new BatchMemo(db);
       const results = batch.entries.map((entry) =>
         entry.seq <= head.seq
           ? storedResult(db, batch.storeId, entry.seq)
-          : applyAndRecord(db, batch.storeId, entry, now),
+          : applyAndRecord(memo, batch.storeId, entry, now),
       );
+      memo.flush();
       const last = batch.entries.at(-1);
       const newHead = last !== undefined && last.seq > head.seq ? { seq: last.seq, hash: last.hash } : head;
       if (newHead !== head) saveHead(db, batch.storeId, newHead, now);
@@ -123,16 +125,10 @@ function assertChain(db: Db, storeId: string, entries: LedgerEntry[], head: Head
   const fresh = entries.filter((entry) => entry.seq > head.seq);
   const problem = findChainBreak(fresh, head.seq, head.hash);
   if (problem !== null) throw chainBroken(problem.seq, problem.problem);
+  // Ids used by earlier batches are caught by the table's UNIQUE (store_id, entry_id) at insert: see recordEntry.
   const entryIds = new Set<string>();
   for (const entry of fresh) {
-    const usedBefore = one(
-      db,
-      'SELECT 1 FROM ledger_entries WHERE store_id = ? AND entry_id = ?',
-      storeId,
-      entry.entryId,
-    );
-    if (usedBefore !== undefined || entryIds.has(entry.entryId))
-      throw chainBroken(entry.seq, 'duplicate_entry_id');
+    if (entryIds.has(entry.entryId)) throw chainBroken(entry.seq, 'duplicate_entry_id');
     entryIds.add(entry.entryId);
   }
 }
@@ -158,33 +154,81 @@ function storedResult(db: Db, storeId: string, seq: number): EntryResult {
     : { entryId: row.entry_id, status: row.status, reason: row.reason };
 }
 
-function applyAndRecord(db: Db, storeId: string, entry: LedgerEntry, now: number): EntryResult {
-  const outcome = applyEntry(db, storeId, entry, now);
+/**
+ * What one batch's transaction reads once and writes once: the devices its entries name (a device cannot change
+ * inside the transaction but for its counter), and each device's highest counter, raised at the end.
+ */
+class BatchMemo {
+  readonly db: Db;
+  readonly #devices = new Map<string, DeviceRow | undefined>();
+  readonly #counters = new Map<string, number>();
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  device(deviceId: string): DeviceRow | undefined {
+    if (!this.#devices.has(deviceId)) this.#devices.set(deviceId, findDevice(this.db, deviceId));
+    return this.#devices.get(deviceId);
+  }
+
+  raiseCounter(deviceId: string, counter: number): void {
+    this.#counters.set(deviceId, Math.max(this.#counters.get(deviceId) ?? counter, counter));
+  }
+
+  flush(): void {
+    for (const [deviceId, counter] of this.#counters) raiseCounter(this.db, deviceId, counter);
+  }
+}
+
+function applyAndRecord(memo: BatchMemo, storeId: string, entry: LedgerEntry, now: number): EntryResult {
+  const outcome = applyEntry(memo, storeId, entry, now);
   const reason = outcome.status === 'rejected' ? outcome.reason : null;
-  run(
-    db,
-    `INSERT INTO ledger_entries (store_id, seq, entry_id, hash, entry_json, status, reason, applied_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    storeId,
-    entry.seq,
-    entry.entryId,
-    entry.hash,
-    JSON.stringify(entry),
-    outcome.status,
-    reason,
-    now,
-  );
+  recordEntry(memo.db, storeId, entry, outcome.status, reason, now);
   return reason === null
     ? { entryId: entry.entryId, status: 'settled' }
     : { entryId: entry.entryId, status: 'rejected', reason };
 }
 
-function applyEntry(db: Db, storeId: string, entry: LedgerEntry, now: number): Outcome {
+/** An entry id an earlier batch used makes the insert fail: the whole batch rolls back as a chain break. */
+function recordEntry(
+  db: Db,
+  storeId: string,
+  entry: LedgerEntry,
+  status: Outcome['status'],
+  reason: string | null,
+  now: number,
+): void {
+  try {
+    run(
+      db,
+      `INSERT INTO ledger_entries (store_id, seq, entry_id, hash, entry_json, status, reason, applied_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      storeId,
+      entry.seq,
+      entry.entryId,
+      entry.hash,
+      JSON.stringify(entry),
+      status,
+      reason,
+      now,
+    );
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' && message?.includes('entry_id')) {
+      throw chainBroken(entry.seq, 'duplicate_entry_id');
+    }
+    throw error;
+  }
+}
+
+function applyEntry(memo: BatchMemo, storeId: string, entry: LedgerEntry, now: number): Outcome {
+  const { db } = memo;
   switch (entry.type) {
     case 'authorization':
       return entry.mode === 'online'
         ? settleOnline(db, storeId, entry)
-        : settleOffline(db, storeId, entry, now);
+        : settleOffline(memo, storeId, entry, now);
     case 'void':
     case 'reversal': {
       const outcome = applyReversal(db, storeId, entry.authorizationId, now);
@@ -215,14 +259,15 @@ function settleOnline(db: Db, storeId: string, entry: LedgerEntry): Outcome {
   return matches ? SETTLED : rejected('unknown_authorization');
 }
 
-function settleOffline(db: Db, storeId: string, entry: LedgerEntry, now: number): Outcome {
+function settleOffline(memo: BatchMemo, storeId: string, entry: LedgerEntry, now: number): Outcome {
+  const { db } = memo;
   const row = findAuthorization(db, entry.authorizationId);
   if (row !== undefined) return settleKnown(row, storeId, entry);
-  const device = trustedDevice(db, entry);
+  const device = trustedDevice(memo, entry);
   const reason =
     device === null
       ? 'wallet_declined'
-      : (offlineDecline(db, device, entry) ?? chargeOffline(db, entry, now));
+      : (offlineDecline(memo, device, entry) ?? chargeOffline(db, entry, now));
   insertAuthorization(
     db,
     {
@@ -253,18 +298,18 @@ function settleKnown(row: AuthorizationRow, storeId: string, entry: LedgerEntry)
 }
 
 /** The device the entry names, if it is enrolled here for the account the entry names. */
-function trustedDevice(db: Db, entry: LedgerEntry): DeviceRow | null {
+function trustedDevice(memo: BatchMemo, entry: LedgerEntry): DeviceRow | null {
   if (entry.deviceId === undefined || entry.accountId === undefined) return null;
-  const device = findDevice(db, entry.deviceId);
+  const device = memo.device(entry.deviceId);
   return device !== undefined && device.account_id === entry.accountId ? device : null;
 }
 
-function offlineDecline(db: Db, device: DeviceRow, entry: LedgerEntry): DeclineReason | null {
+function offlineDecline(memo: BatchMemo, device: DeviceRow, entry: LedgerEntry): DeclineReason | null {
   if (device.revoked === 1) return 'device_revoked';
   if (entry.counter === undefined) return null;
   // The same code paid twice (say, offline at two stores): the later upload loses.
-  if (counterAlreadyPaid(db, device.id, entry.counter, entry.authorizationId)) return 'code_replayed';
-  raiseCounter(db, device.id, entry.counter);
+  if (counterAlreadyPaid(memo.db, device.id, entry.counter, entry.authorizationId)) return 'code_replayed';
+  memo.raiseCounter(device.id, entry.counter);
   return null;
 }
 

@@ -92,8 +92,8 @@ function keyRoutes(router: Router, context: WalletContext): void {
 
 function storeRoutes(router: Router, context: WalletContext): void {
   router.post('/v1/sandbox/stores', (req, res) => {
-    const { storeId } = parse(CreateStoreSchema, req.body);
-    res.json(createStoreKey(context.db, storeId, context.clock()));
+    const { storeId, previousKeyGraceSec } = parse(CreateStoreSchema, req.body);
+    res.json(createStoreKey(context.db, storeId, context.clock(), { previousKeyGraceSec }));
   });
   router.get('/v1/sandbox/stores/:storeId/settled', (req, res) => {
     const storeId = parse(StoreId, req.params.storeId, 'storeId');

@@ -103,7 +103,16 @@ export const CreateAccountSchema = z.strictObject({
   currency: Currency.default('JPY'),
 });
 
-export const CreateStoreSchema = z.strictObject({ storeId: StoreId });
+export const CreateStoreSchema = z.strictObject({
+  storeId: StoreId,
+  /** On a rotation, how long the key being replaced keeps working (seconds; 0: it stops at once). */
+  previousKeyGraceSec: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .optional(),
+});
 
 export const NumericCodeRequestSchema = z.strictObject({ accountId: Hex16 });
 

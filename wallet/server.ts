@@ -192,7 +192,8 @@ function errorHandler(logger: Logger) {
 export function createStore(
   target: Database.Database | RunningWallet,
   storeId: string,
+  options: { previousKeyGraceSec?: number } = {},
 ): { storeId: string; storeKey: string } {
   const db = 'url' in target && 'adminKey' in target ? target.db : (target as Database.Database);
-  return createStoreKey(db, parse(StoreId, storeId, 'storeId'), unixNow());
+  return createStoreKey(db, parse(StoreId, storeId, 'storeId'), unixNow(), options);
 }

@@ -1,0 +1,287 @@
+// The ledger uploader (CONTRACT §3.2): takes `ledger_entry` outbox rows in seq order, one bounded batch at a time,
+// persists the batch (id and seq range) before the first send so that a retry after any crash resends the same
+// batch id with the same entries, and marks every row settled or rejected from the wallet's answer in one transaction.
+// A 409 chain_broken stops uploading and is recorded for status, metrics and a loud log line.
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Db } from '../gateway/db/open.js';
+import type { LedgerEntry } from '../gateway/ledger/chain.js';
+import { Ledger } from '../gateway/ledger/ledger.js';
+import {
+  type BatchResult,
+  WalletCallError,
+  type WalletClient,
+} from '../gateway/wallet-client/wallet-client.js';
+import { deadline } from './backoff.js';
+import type { SyncConfig } from './config.js';
+import { deleteMeta, META_KEYS, setMeta } from './meta.js';
+
+export interface ChainBrokenInfo {
+  seq: number;
+  problem: string;
+  /** RFC 3339. */
+  detectedAt: string;
+}
+
+export type BatchStep =
+  | { kind: 'idle' }
+  | {
+      kind: 'uploaded';
+      batchId: string;
+      entries: number;
+      settled: number;
+      rejected: number;
+      lossAmount: number;
+    }
+  | { kind: 'failed'; error: string }
+  | { kind: 'chain_broken'; chainBroken: ChainBrokenInfo };
+
+export interface UploaderDeps {
+  db: Db;
+  wallet: WalletClient;
+  storeId: string;
+  config: Pick<SyncConfig, 'batchEntriesMax' | 'callTimeoutMs'>;
+  logger: Logger;
+  /** Unix ms. */
+  now: () => number;
+}
+
+interface Batch {
+  batchId: string;
+  entries: LedgerEntry[];
+}
+
+interface Loss {
+  seq: number;
+  entryId: string;
+  amount: number;
+  reason: string | undefined;
+}
+
+const ChainBrokenDetails = z.object({ seq: z.number().int().nonnegative(), problem: z.string().max(64) });
+
+/** Rejections logged one by one per batch; the rest are counted in one line. */
+const LOSSES_LOGGED_PER_BATCH = 20;
+
+export function batchIdFor(entries: readonly LedgerEntry[]): string {
+  const first = entries[0]!;
+  const last = entries.at(-1)!;
+  return `b${first.seq}-${last.seq}-${last.hash.slice(0, 16)}`;
+}
+
+export class LedgerUploader {
+  readonly #deps: UploaderDeps;
+  readonly #ledger: Ledger;
+  readonly #log: Logger;
+  readonly #s;
+  /** The next batch, saved by the transaction that marked the one before. */
+  #prepared: Batch | null = null;
+
+  constructor(deps: UploaderDeps) {
+    this.#deps = deps;
+    this.#ledger = new Ledger(deps.db);
+    this.#log = deps.logger;
+    const { db } = deps;
+    this.#s = {
+      openBatch: db.prepare<[], { batch_id: string; first_seq: number; last_seq: number }>(
+        'SELECT batch_id, first_seq, last_seq FROM sync_batches WHERE done_at IS NULL ORDER BY first_seq LIMIT 1',
+      ),
+      firstPending: db.prepare<[], { ledger_seq: number }>(
+        `SELECT ledger_seq FROM outbox INDEXED BY outbox_ledger_pending
+         WHERE kind = 'ledger_entry' AND status = 'pending' ORDER BY ledger_seq LIMIT 1`,
+      ),
+      // Saved and counted as sent before the send: after any crash the same id goes again with the same entries.
+      saveBatch: db.prepare(
+        `INSERT INTO sync_batches (batch_id, first_seq, last_seq, created_at, sends) VALUES (@batchId, @first, @last, @now, 1)
+         ON CONFLICT (batch_id) DO UPDATE SET done_at = NULL, sends = sends + 1`,
+      ),
+      abandonBatch: db.prepare(
+        "UPDATE sync_batches SET done_at = @now, last_error = 'abandoned: ledger differs' WHERE batch_id = @batchId",
+      ),
+      countSend: db.prepare('UPDATE sync_batches SET sends = sends + 1 WHERE batch_id = ?'),
+      markRejected: db.prepare(
+        `UPDATE outbox SET status = 'rejected', result_reason = @reason, done_at = @now, attempts = attempts + 1,
+           last_error = NULL
+         WHERE ledger_seq = @seq AND kind = 'ledger_entry' AND status = 'pending'`,
+      ),
+      // After the rejections: every row of the batch still pending was settled (one statement, not one per row).
+      markSettled: db.prepare(
+        `UPDATE outbox INDEXED BY outbox_ledger_pending SET status = 'done', done_at = @now, attempts = attempts + 1,
+           last_error = NULL
+         WHERE kind = 'ledger_entry' AND status = 'pending' AND ledger_seq BETWEEN @first AND @last`,
+      ),
+      finishBatch: db.prepare(
+        `UPDATE sync_batches SET done_at = @now, settled = @settled, rejected = @rejected, last_error = NULL
+         WHERE batch_id = @batchId`,
+      ),
+      failBatch: db.prepare('UPDATE sync_batches SET last_error = @error WHERE batch_id = @batchId'),
+      failEntries: db.prepare(
+        `UPDATE outbox INDEXED BY outbox_ledger_pending SET attempts = attempts + 1, last_error = @error
+         WHERE kind = 'ledger_entry' AND status = 'pending' AND ledger_seq BETWEEN @first AND @last`,
+      ),
+    };
+  }
+
+  /** Sends the next batch, if any, and records the outcome. Never throws for a wallet fault. */
+  async step(signal: AbortSignal): Promise<BatchStep> {
+    const batch = this.#prepared ?? this.#nextBatch();
+    this.#prepared = null;
+    if (batch === null) return { kind: 'idle' };
+    const call = deadline(signal, this.#deps.config.callTimeoutMs);
+    try {
+      const answer = await this.#deps.wallet.uploadBatch(
+        { storeId: this.#deps.storeId, batchId: batch.batchId, entries: batch.entries },
+        call.signal,
+      );
+      return this.#settle(batch, answer);
+    } catch (error) {
+      return this.#fail(batch, error);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /** The open batch (saved, not yet answered), else a new one; saved and counted as sent. Null when nothing waits. */
+  #nextBatch(): Batch | null {
+    const open = this.#s.openBatch.get();
+    if (open !== undefined) {
+      const entries = this.#ledger.after(open.first_seq - 1, open.last_seq - open.first_seq + 1);
+      if (entries.length > 0 && batchIdFor(entries) === open.batch_id) {
+        this.#s.countSend.run(open.batch_id);
+        return { batchId: open.batch_id, entries };
+      }
+      this.#log.error(
+        { batchId: open.batch_id },
+        'a saved upload batch no longer matches the ledger; abandoning it',
+      );
+      this.#s.abandonBatch.run({ batchId: open.batch_id, now: this.#deps.now() });
+    }
+    return this.#newBatch();
+  }
+
+  #newBatch(): Batch | null {
+    const first = this.#s.firstPending.get();
+    if (first === undefined) return null;
+    const entries = this.#ledger.after(first.ledger_seq - 1, this.#deps.config.batchEntriesMax);
+    if (entries.length === 0)
+      throw new Error(`outbox names ledger seq ${first.ledger_seq}, which does not exist`);
+    const batchId = batchIdFor(entries);
+    this.#s.saveBatch.run({
+      batchId,
+      first: entries[0]!.seq,
+      last: entries.at(-1)!.seq,
+      now: this.#deps.now(),
+    });
+    return { batchId, entries };
+  }
+
+  /**
+   * Marks the batch's rows from the answer and, in the same transaction (one commit per batch), saves the next
+   * batch so the following step can send it at once.
+   */
+  #settle(batch: Batch, answer: BatchResult): BatchStep {
+    const problem = answerProblem(batch, answer);
+    if (problem !== null) return this.#fail(batch, new WalletCallError('bad_response', problem));
+    const now = this.#deps.now();
+    const losses: Loss[] = [];
+    let rejected = 0;
+    this.#prepared = this.#deps.db.transaction(() => {
+      answer.results.forEach((result, i) => {
+        if (result.status === 'settled') return;
+        const entry = batch.entries[i]!;
+        rejected += 1;
+        this.#s.markRejected.run({ seq: entry.seq, reason: result.reason ?? null, now });
+        if (entry.type === 'authorization') {
+          losses.push({
+            seq: entry.seq,
+            entryId: entry.entryId,
+            amount: entry.amount,
+            reason: result.reason,
+          });
+        }
+      });
+      this.#s.markSettled.run({ first: batch.entries[0]!.seq, last: batch.entries.at(-1)!.seq, now });
+      const settled = batch.entries.length - rejected;
+      this.#s.finishBatch.run({ batchId: batch.batchId, settled, rejected, now });
+      setMeta(this.#deps.db, META_KEYS.lastSuccessAt, String(now));
+      deleteMeta(this.#deps.db, META_KEYS.chainBroken);
+      return this.#newBatch();
+    })();
+    this.#logLosses(batch.batchId, losses);
+    const lossAmount = losses.reduce((sum, loss) => sum + loss.amount, 0);
+    const settled = batch.entries.length - rejected;
+    return {
+      kind: 'uploaded',
+      batchId: batch.batchId,
+      entries: batch.entries.length,
+      settled,
+      rejected,
+      lossAmount,
+    };
+  }
+
+  #logLosses(
+    batchId: string,
+    losses: { seq: number; entryId: string; amount: number; reason?: string | undefined }[],
+  ) {
+    for (const loss of losses.slice(0, LOSSES_LOGGED_PER_BATCH)) {
+      this.#log.warn({ batchId, ...loss }, 'the wallet rejected an approval: recorded as a store loss');
+    }
+    if (losses.length > LOSSES_LOGGED_PER_BATCH) {
+      this.#log.warn(
+        { batchId, more: losses.length - LOSSES_LOGGED_PER_BATCH },
+        'more rejected approvals in this batch',
+      );
+    }
+  }
+
+  #fail(batch: Batch, error: unknown): BatchStep {
+    if (!(error instanceof WalletCallError)) throw error;
+    const first = batch.entries[0]!.seq;
+    const last = batch.entries.at(-1)!.seq;
+    if (error.status === 409 && error.code === 'chain_broken') return this.#chainBroken(batch, error);
+    const message = error.message.slice(0, 200);
+    this.#deps.db.transaction(() => {
+      this.#s.failBatch.run({ batchId: batch.batchId, error: message });
+      this.#s.failEntries.run({ error: message, first, last });
+    })();
+    const fields = { batchId: batch.batchId, first, last, failure: error.failure, status: error.status };
+    // A refusal as such (400, 413, …) repeats on every retry: the backlog is stuck behind this batch until fixed.
+    if (error.definitive)
+      this.#log.error(fields, `the wallet refuses this batch as such, uploads are stuck: ${message}`);
+    else this.#log.warn(fields, message);
+    return { kind: 'failed', error: message };
+  }
+
+  #chainBroken(batch: Batch, error: WalletCallError): BatchStep {
+    const details = ChainBrokenDetails.safeParse(error.details);
+    const chainBroken: ChainBrokenInfo = {
+      seq: details.success ? details.data.seq : batch.entries[0]!.seq,
+      problem: details.success ? details.data.problem : 'unknown',
+      detectedAt: new Date(this.#deps.now()).toISOString(),
+    };
+    this.#deps.db.transaction(() => {
+      setMeta(this.#deps.db, META_KEYS.chainBroken, JSON.stringify(chainBroken));
+      this.#s.failBatch.run({ batchId: batch.batchId, error: `chain_broken at seq ${chainBroken.seq}` });
+    })();
+    this.#log.error(
+      { batchId: batch.batchId, ...chainBroken },
+      'THE WALLET REFUSED THIS STORE LEDGER CHAIN (chain_broken): ledger uploads are stopped. ' +
+        'Run `tillgate verify-ledger` and call the wallet operator; nothing is settled until this is resolved.',
+    );
+    return { kind: 'chain_broken', chainBroken };
+  }
+}
+
+/** Why an answer cannot be trusted to mark our rows, or null. The wallet answers entry by entry, in order. */
+function answerProblem(batch: Batch, answer: BatchResult): string | null {
+  if (answer.results.length !== batch.entries.length) {
+    return `wallet answered ${answer.results.length} results for ${batch.entries.length} entries`;
+  }
+  const mismatch = answer.results.findIndex((result, i) => result.entryId !== batch.entries[i]!.entryId);
+  if (mismatch >= 0) return `wallet result ${mismatch} names another entry`;
+  if (answer.acceptedThroughSeq < batch.entries.at(-1)!.seq) {
+    return `wallet accepted only through seq ${answer.acceptedThroughSeq}`;
+  }
+  return null;
+}
