@@ -1,0 +1,81 @@
+// `tillgate verify-ledger`: walks the gateway's hash-chained ledger (gateway/ledger) from the genesis hash
+// and says whether every entry links and hashes; exit 1 at the first break. It never writes to the database.
+import { join } from 'node:path';
+import type { ChainReport } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
+import { parseCommandArgs } from './args.js';
+import {
+  type CliIo,
+  type Command,
+  EXIT_FAILURE,
+  EXIT_OK,
+  failure,
+  printJson,
+  usageError,
+} from './command.js';
+import { loadConfigFile } from './config-file.js';
+import { DEFAULT_DATA_DIR, dataDirOf, GATEWAY_DB_FILE } from './demo-file.js';
+import { openReadOnly } from './readonly-db.js';
+
+const OPTIONS = {
+  config: { type: 'string' },
+  data: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const PROBLEMS: Record<NonNullable<ChainReport['break']>['problem'], string> = {
+  seq_gap: 'its sequence number does not follow the entry before it',
+  prev_hash_mismatch: 'its prevHash is not the hash of the entry before it',
+  hash_mismatch: 'its contents do not match its hash (the row was changed)',
+};
+
+export const verifyLedgerCommand: Command = {
+  name: 'verify-ledger',
+  summary: "check the gateway ledger's hash chain",
+  usage: `Usage: tillgate verify-ledger [--config FILE | --data DIR] [--json]
+
+Reads DATADIR/${GATEWAY_DB_FILE} without writing to it and checks every ledger entry's sequence number,
+prevHash and hash. Exit status 1 when the chain is broken.
+
+  --config FILE  the gateway config; its dataDir holds the database
+  --data DIR     the data directory instead (default ./${DEFAULT_DATA_DIR})
+  --json         print {ok, entries, headSeq, headHash, break?}`,
+  run: runVerifyLedger,
+};
+
+async function runVerifyLedger(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, OPTIONS);
+  if (values.config !== undefined && values.data !== undefined)
+    throw usageError('give --config or --data, not both');
+  const dataDir =
+    values.config === undefined ? dataDirOf(io, values.data) : loadConfigFile(io, values.config).dataDir;
+  const file = join(dataDir, GATEWAY_DB_FILE);
+  const report = verifyFile(file, io);
+  if (values.json) printJson(io, report);
+  if (report.break !== undefined) {
+    const { seq, problem } = report.break;
+    io.stderr.write(
+      `tillgate verify-ledger: the ledger chain is broken at seq ${seq}: ${PROBLEMS[problem]}; every entry before it checks\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  if (!values.json) io.stdout.write(summary(report, file));
+  return EXIT_OK;
+}
+
+function verifyFile(file: string, io: CliIo): ChainReport {
+  const opened = openReadOnly(file);
+  try {
+    if (opened.note !== undefined) io.stderr.write(`note: ${opened.note}\n`);
+    return new Ledger(opened.db).verify();
+  } catch (error) {
+    throw failure(`cannot read the ledger in ${file}: ${(error as Error).message}`, error);
+  } finally {
+    opened.close();
+  }
+}
+
+function summary(report: ChainReport, file: string): string {
+  const entries = `${report.entries} ${report.entries === 1 ? 'entry' : 'entries'}`;
+  return `ledger chain intact: ${entries} in ${file}\nhead: seq ${report.headSeq}, hash ${report.headHash}\n`;
+}
