@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ScannerConfigSchema } from '../drivers/config.js';
+import { SyncConfigSchema } from '../sync/config.js';
 
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1–64 characters)');
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'SHA-256 as 64 lower-case hex characters');
@@ -18,6 +19,41 @@ const TimeZone = z.string().refine((tz) => {
     return false;
   }
 }, 'an IANA time zone such as Asia/Tokyo');
+
+/**
+ * Offline acceptance (CONTRACT §4, docs/offline.md). The risk feed may override any of these names
+ * (meta `offline.limits`, merged over this section by gateway/offline/limits.ts).
+ */
+export const OfflineConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    perTransactionLimit: Money.default(5_000),
+    perDeviceLimit: Money.default(10_000),
+    consecutiveMax: PositiveInt.max(1000).default(5),
+    storeLimit: Money.default(300_000),
+    feedMaxAgeSec: PositiveInt.default(86_400),
+    deviceMinAgeSec: z.number().int().nonnegative().default(86_400),
+    restrictedCategories: z
+      .array(z.string().min(1).max(64))
+      .max(100)
+      .default(['tobacco', 'gift_card', 'prepaid_card']),
+    /**
+     * Both modes, PC1 codes: an account paying more than `maxPayments` times, or at more than `maxLanes`
+     * lanes, within `windowSec` is declined `velocity_exceeded` before the wallet is asked.
+     */
+    velocity: z
+      .object({
+        enabled: z.boolean().default(true),
+        windowSec: PositiveInt.max(86_400).default(300),
+        maxPayments: PositiveInt.max(10_000).default(5),
+        maxLanes: PositiveInt.max(256).default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** While the wallet health says offline, the one send that probes the wallet gets this long, not timeoutMs. */
+    probeTimeoutMs: PositiveInt.max(60_000).default(500),
+  })
+  .strict();
 
 export const ConfigSchema = z
   .object({
@@ -58,9 +94,36 @@ export const ConfigSchema = z
       })
       .strict(),
     registers: z
-      .array(z.object({ id: Id, laneId: Id, keySha256: Sha256Hex }).strict())
+      .array(
+        z
+          .object({
+            id: Id,
+            laneId: Id,
+            keySha256: Sha256Hex,
+            /** During a key rotation, a second key this register may use (docs/deployment.md). */
+            nextKeySha256: Sha256Hex.optional(),
+          })
+          .strict(),
+      )
       .min(1)
       .max(256),
+    /** People who may open the store dashboard at `/`: an id and the SHA-256 of their operator key. */
+    operators: z
+      .array(z.object({ id: Id, keySha256: Sha256Hex }).strict())
+      .max(64)
+      .default([]),
+    dashboard: z
+      .object({
+        /** A dashboard sign-in lasts this long. */
+        sessionTtlSec: PositiveInt.max(7 * 86_400).default(43_200),
+        sessionsMax: PositiveInt.max(1_000).default(64),
+        /** Failed operator sign-ins allowed per minute, store-wide; more are refused with 429. */
+        loginFailuresPerMinuteMax: PositiveInt.max(1_000).default(10),
+        recentPayments: PositiveInt.max(200).default(25),
+        chartHours: PositiveInt.max(72).default(12),
+      })
+      .strict()
+      .prefault({}),
     lanes: z
       .array(z.object({ id: Id, scanners: z.array(ScannerConfigSchema).max(8).default([]) }).strict())
       .min(1)
@@ -77,22 +140,8 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    offline: z
-      .object({
-        enabled: z.boolean().default(true),
-        perTransactionLimit: Money.default(5_000),
-        perDeviceLimit: Money.default(10_000),
-        consecutiveMax: PositiveInt.max(1000).default(5),
-        storeLimit: Money.default(300_000),
-        feedMaxAgeSec: PositiveInt.default(86_400),
-        deviceMinAgeSec: z.number().int().nonnegative().default(86_400),
-        restrictedCategories: z
-          .array(z.string().min(1).max(64))
-          .max(100)
-          .default(['tobacco', 'gift_card', 'prepaid_card']),
-      })
-      .strict()
-      .prefault({}),
+    offline: OfflineConfigSchema.prefault({}),
+    sync: SyncConfigSchema.prefault({}),
     codes: z
       .object({
         maxCodeAgeSec: PositiveInt.max(3600).default(120),
@@ -127,6 +176,26 @@ export const ConfigSchema = z
       }
       registerIds.add(r.id);
       keyHashes.add(r.keySha256);
+      if (r.nextKeySha256 !== undefined && keyHashes.has(r.nextKeySha256)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['registers', i, 'nextKeySha256'],
+          message: 'two registers share one key',
+        });
+      }
+      if (r.nextKeySha256 !== undefined) keyHashes.add(r.nextKeySha256);
+    });
+    const operatorIds = new Set(config.operators.map((o) => o.id));
+    if (operatorIds.size !== config.operators.length)
+      ctx.addIssue({ code: 'custom', path: ['operators'], message: 'operator ids must be unique' });
+    config.operators.forEach((o, i) => {
+      if (keyHashes.has(o.keySha256)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['operators', i, 'keySha256'],
+          message: 'an operator key must not also be a register key',
+        });
+      }
     });
     const scannerIds = new Set<string>();
     for (const [i, lane] of config.lanes.entries()) {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ScannerDeps } from '../drivers/factory.js';
+import { type SyncHandle, type SyncStatus, startSync } from '../sync/index.js';
 import type { Config } from './config.js';
 import { type Db, openDatabase } from './db/open.js';
 import { createRegisterApp, type RegisterApp } from './http/app.js';
@@ -13,9 +14,11 @@ import { IdempotencyStore } from './http/idempotency.js';
 import { Lanes } from './lanes.js';
 import { Ledger } from './ledger/ledger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
+import type { OfflineStatus } from './offline/acceptance.js';
 import { IssuerKeyStore } from './payments/issuer-keys.js';
 import type { PaymentState } from './payments/payment.js';
 import { PaymentService } from './payments/service.js';
+import { planReload, type ReloadPlan } from './reload.js';
 import { HttpWalletClient } from './wallet-client/http-wallet-client.js';
 import { observeWallet } from './wallet-client/observed-wallet-client.js';
 import type { WalletClient } from './wallet-client/wallet-client.js';
@@ -47,7 +50,10 @@ export interface RunningGateway {
   health: WalletHealth;
   hub: EventHub;
   metrics: GatewayMetrics;
+  sync: SyncHandle;
   status(): GatewayStatus;
+  /** Applies a changed config file (SIGHUP): register keys, operators, store key; throws ReloadRefused. */
+  reload(next: Config): ReloadPlan;
   close(): Promise<void>;
 }
 
@@ -60,6 +66,8 @@ export interface GatewayStatus {
   ledger: { headSeq: number };
   scanners: ReturnType<Lanes['views']>;
   accepting: boolean;
+  offline: OfflineStatus;
+  sync: SyncStatus;
 }
 
 export function databasePath(config: Pick<Config, 'dataDir'>): string {
@@ -93,6 +101,11 @@ async function assemble(
     openPayments: () => service?.repo.countOpen() ?? 0,
     walletReachable: () => health.mode === 'online',
     scannersByStatus: () => countBy(lanes?.views() ?? [], (v) => v.status),
+    scanners: () => lanes?.views() ?? [],
+    offlineExposure: () => {
+      const offline = service?.offline.status(null);
+      return { exposure: offline?.storeExposure ?? 0, storeLimit: offline?.limits.storeLimit ?? 0 };
+    },
   });
   const baseWallet =
     deps.wallet ?? new HttpWalletClient({ url: config.wallet.url, storeKey: config.wallet.storeKey });
@@ -109,12 +122,36 @@ async function assemble(
     refreshIntervalMs: KEY_REFRESH_INTERVAL_MS,
     fetchTimeoutMs: config.wallet.timeoutMs,
   });
-  service = new PaymentService({ db, ledger, wallet, keys, settings: config, logger: deps.logger, now });
+  service = new PaymentService({
+    db,
+    ledger,
+    wallet,
+    keys,
+    settings: config,
+    logger: deps.logger,
+    health,
+    now,
+  });
   const idempotency = new IdempotencyStore(db);
   idempotency.startUp(now() - IDEMPOTENCY_RETENTION_MS);
   wireEvents(service, health, hub, metrics);
+  const paymentsForSync = service;
+  const sync = startSync({
+    db,
+    wallet,
+    storeId: config.storeId,
+    config: config.sync,
+    logger: deps.logger,
+    registry: metrics.registry,
+    onRefundSettled: (refundId, outcome) => paymentsForSync.settleRefund(refundId, outcome),
+    onFeedApplied: () => keys.invalidate(),
+    now,
+  });
+  service.on('outbox', () => sync.notify());
 
-  await keys.refresh({ force: true });
+  // Keys kept in SQLite serve at once; the wallet's current list arrives in the background, so a wallet that
+  // is down never delays start-up (a code under an unknown kid triggers its own fetch).
+  void keys.refresh({ force: true });
   service.recover();
   health.start();
 
@@ -148,6 +185,8 @@ async function assemble(
       ledger: { headSeq: ledger.head().seq },
       scanners: lanesRef.views(),
       accepting: paymentService.accepting,
+      offline: paymentService.offline.status(view.mode === 'offline' ? view.since : null),
+      sync: sync.status(),
     };
   };
   const api = createRegisterApp({
@@ -179,6 +218,7 @@ async function assemble(
       server.closeAllConnections();
       await serverClosed;
       await lanesRef.close();
+      await sync.stop();
       health.stop();
       db.close();
       logger.info('gateway stopped');
@@ -186,7 +226,20 @@ async function assemble(
     return closing;
   };
 
-  return { url, port, config, db, ledger, service, lanes, health, hub, metrics, status, close };
+  const reload = (next: Config): ReloadPlan => {
+    const plan = planReload(config, next);
+    api.reload(next);
+    config.registers = next.registers;
+    config.operators = next.operators;
+    if (plan.applied.includes('wallet.storeKey')) {
+      if (baseWallet instanceof HttpWalletClient) baseWallet.setStoreKey(next.wallet.storeKey);
+      config.wallet.storeKey = next.wallet.storeKey;
+    }
+    logger.info(plan, 'configuration reloaded');
+    return plan;
+  };
+
+  return { url, port, config, db, ledger, service, lanes, health, hub, metrics, sync, status, reload, close };
 }
 
 function wireEvents(

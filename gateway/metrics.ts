@@ -14,6 +14,10 @@ export function createMetrics(sources: {
   openPayments: () => number;
   walletReachable: () => boolean;
   scannersByStatus: () => Record<string, number>;
+  /** Each configured scanner: lane and scanner ids come from the config, so the label set is bounded. */
+  scanners?: () => { laneId: string; deviceId: string; transport: string; status: string }[];
+  /** Unsynced offline approvals against the store cap, minor units. */
+  offlineExposure?: () => { exposure: number; storeLimit: number };
 }): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -54,6 +58,37 @@ export function createMetrics(sources: {
     collect() {
       this.reset();
       for (const [status, count] of Object.entries(sources.scannersByStatus())) this.set({ status }, count);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_scanner_up',
+    help: '1 while the scanner is attached, 0 while detached, opening or in error.',
+    labelNames: ['lane', 'scanner', 'transport'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of sources.scanners?.() ?? []) {
+        this.set(
+          { lane: s.laneId, scanner: s.deviceId, transport: s.transport },
+          s.status === 'attached' ? 1 : 0,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'tillgate_offline_exposure_amount',
+    help: 'Offline approvals not yet settled by the wallet, in minor units.',
+    registers: [registry],
+    collect() {
+      this.set(sources.offlineExposure?.().exposure ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_offline_store_limit_amount',
+    help: 'The store cap on unsynced offline approvals in force (config or risk feed), in minor units.',
+    registers: [registry],
+    collect() {
+      this.set(sources.offlineExposure?.().storeLimit ?? 0);
     },
   });
   return {

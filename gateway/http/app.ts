@@ -4,19 +4,24 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { createDashboard } from '../dashboard/routes.js';
 import { GatewayError, toGatewayError } from '../errors.js';
+import type { GatewayStatus } from '../gateway.js';
 import type { PaymentService } from '../payments/service.js';
-import { type Register, registerAuth, registerOf, sha256Hex } from './auth.js';
+import { tillgateVersion } from '../version.js';
+import { type Register, RegisterKeys, registerAuth, registerOf, sha256Hex } from './auth.js';
 import { type EventHub, SseClients } from './events.js';
 import { IdempotencyStore, type StoredResponse } from './idempotency.js';
+import { openApiDocument } from './openapi.js';
 import { createPaymentSchema, parseBody, RefundSchema, WaitQuerySchema } from './schemas.js';
 
 export interface RegisterAppOptions {
   service: PaymentService;
   idempotency: IdempotencyStore;
   hub: EventHub;
-  config: Pick<Config, 'registers' | 'http' | 'payments'>;
-  status: () => unknown;
+  /** Read live by the dashboard: a reload changes registers and operators in place. */
+  config: Config;
+  status: () => GatewayStatus;
   ready: () => boolean;
   metrics: Registry;
   logger: Logger;
@@ -26,6 +31,10 @@ export interface RegisterAppOptions {
 export interface RegisterApp {
   app: express.Express;
   sse: SseClients;
+  /** The `/v1` router (its routes are what openapi.ts documents). */
+  registerRouter: express.Router;
+  /** Takes new register keys and operators (a config reload); requests in flight keep the ones they had. */
+  reload(config: Pick<Config, 'registers' | 'operators'>): void;
 }
 
 export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
@@ -45,14 +54,32 @@ export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.contentType).send(await options.metrics.metrics());
   });
+  const openApi = JSON.stringify(
+    openApiDocument({ bounds: options.config.payments, version: tillgateVersion() }),
+  );
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
+  });
+  const dashboard = createDashboard({
+    config: options.config,
+    status: options.status,
+    db: options.service.repo.db,
+    hub: options.hub,
+    sse,
+    registry: options.metrics,
+    logger: options.logger.child({ module: 'dashboard' }),
+    ...(options.now && { now: options.now }),
+  });
+  app.use(dashboard.router);
 
+  const registerKeys = new RegisterKeys(options.config.registers);
   const v1 = express.Router();
-  v1.use(registerAuth(options.config.registers));
+  v1.use(registerAuth(registerKeys));
   v1.use(express.json({ limit: options.config.http.bodyLimitBytes, type: 'application/json', strict: true }));
   paymentRoutes(v1, options);
   v1.get('/events', (req, res) => sse.serve(req, res, registerOf(res)));
   v1.get('/status', (_req, res) => {
-    res.json(options.status());
+    res.json({ ...options.status(), register: registerOf(res) });
   });
   app.use('/v1', v1);
 
@@ -60,7 +87,11 @@ export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
     throw new GatewayError('not_found', 'no such route');
   });
   app.use(errorHandler(options.logger));
-  return { app, sse };
+  const reload = (config: Pick<Config, 'registers' | 'operators'>): void => {
+    registerKeys.replace(config.registers);
+    dashboard.auth.replaceOperators(config.operators);
+  };
+  return { app, sse, registerRouter: v1, reload };
 }
 
 function paymentRoutes(router: express.Router, options: RegisterAppOptions): void {

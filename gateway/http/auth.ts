@@ -15,11 +15,44 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function registerAuth(registers: readonly (Register & { keySha256: string })[]) {
-  const byHash = new Map(registers.map((r) => [r.keySha256, { id: r.id, laneId: r.laneId }]));
+export interface RegisterEntry extends Register {
+  keySha256: string;
+  /** During a rotation, the register's second key. */
+  nextKeySha256?: string | undefined;
+}
+
+/** The registers by key hash; replace() swaps them at once (a config reload), so no request sees half a set. */
+export class RegisterKeys {
+  #byHash = new Map<string, Register>();
+
+  constructor(registers: readonly RegisterEntry[]) {
+    this.replace(registers);
+  }
+
+  replace(registers: readonly RegisterEntry[]): void {
+    const byHash = new Map<string, Register>();
+    for (const r of registers) {
+      byHash.set(r.keySha256, { id: r.id, laneId: r.laneId });
+      if (r.nextKeySha256 !== undefined) byHash.set(r.nextKeySha256, { id: r.id, laneId: r.laneId });
+    }
+    this.#byHash = byHash;
+  }
+
+  lookup(key: string): Register | undefined {
+    return this.#byHash.get(sha256Hex(key));
+  }
+}
+
+/** The credential of `Authorization: Bearer <key>`, or undefined. */
+export function bearerOf(req: Request): string | undefined {
+  return BEARER.exec(req.get('authorization') ?? '')?.[1];
+}
+
+export function registerAuth(registers: RegisterKeys | readonly RegisterEntry[]) {
+  const keys = registers instanceof RegisterKeys ? registers : new RegisterKeys(registers);
   return (req: Request, res: Response, next: NextFunction): void => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    const register = match ? byHash.get(sha256Hex(match[1]!)) : undefined;
+    const key = bearerOf(req);
+    const register = key === undefined ? undefined : keys.lookup(key);
     if (register === undefined) {
       res.set('www-authenticate', 'Bearer');
       throw new GatewayError('unauthorized', 'a valid register key is required');

@@ -41,10 +41,14 @@ export class SseClients {
     this.#perRegisterMax = perRegisterMax;
   }
 
-  serve(req: Request, res: Response, register: Register): void {
+  /** A register hears its lane; a subscriber with laneId null (an operator's dashboard) hears every lane. */
+  serve(req: Request, res: Response, register: Register | { id: string; laneId: null }): void {
     const count = this.#count.get(register.id) ?? 0;
     if (count >= this.#perRegisterMax) {
-      throw new GatewayError('rate_limited', `at most ${this.#perRegisterMax} event streams per register`);
+      throw new GatewayError(
+        'rate_limited',
+        `at most ${this.#perRegisterMax} event streams per register or operator`,
+      );
     }
     this.#count.set(register.id, count + 1);
     this.#open.add(res);
@@ -57,7 +61,7 @@ export class SseClients {
     res.flushHeaders();
     res.write(': tillgate events\n\n');
     const onEvent = (event: LaneEvent): void => {
-      if (event.laneId !== null && event.laneId !== register.laneId) return;
+      if (event.laneId !== null && register.laneId !== null && event.laneId !== register.laneId) return;
       if (res.writableLength > BACKLOG_BYTES_MAX) {
         res.destroy();
         return;

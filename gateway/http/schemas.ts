@@ -1,7 +1,9 @@
-// zod schemas of the register API's bodies and queries (CONTRACT §2). Unknown fields are rejected,
-// amounts are positive safe integers, every string and list has a bound.
+// zod schemas of the register API (CONTRACT §2): the bodies and queries it parses (unknown fields rejected,
+// amounts positive safe integers, every string and list bounded), then the answers and events it sends.
 import { z } from 'zod';
-import { GatewayError } from '../errors.js';
+import { DECLINE_REASONS } from '../decline-reasons.js';
+import { ERROR_STATUS, type ErrorCode, GatewayError } from '../errors.js';
+import { PAYMENT_STATES } from '../payments/payment.js';
 
 export const Amount = z
   .number({ error: 'must be a number' })
@@ -56,3 +58,122 @@ export function parseBody<T>(schema: z.ZodType<T>, input: unknown, what = 'body'
     fieldName === undefined ? {} : { details: { field: fieldName } },
   );
 }
+
+// Responses and events of the register API. The handlers build these values from the domain types; the schemas
+// describe them for the OpenAPI document (openapi.ts) and for tests that check live answers against them.
+
+const Rfc3339 = z.string().meta({ format: 'date-time' });
+const Hex16 = z.string().regex(/^[0-9a-f]{16}$/);
+const Mode = z.enum(['online', 'offline']);
+
+export const BasketLineSchema = z.strictObject({ category: z.string(), amount: Amount });
+
+export const PaymentSchema = z
+  .strictObject({
+    id: z.string(),
+    state: z.enum(PAYMENT_STATES),
+    amount: Amount,
+    currency: z.string(),
+    orderRef: z.string(),
+    laneId: z.string(),
+    registerId: z.string(),
+    basket: z.array(BasketLineSchema).optional(),
+    mode: Mode.optional().meta({ description: 'How it was decided; shown to the cashier.' }),
+    decision: z
+      .strictObject({
+        approved: z.boolean(),
+        reason: z.enum(DECLINE_REASONS).optional(),
+        authorizationId: z.string().optional(),
+      })
+      .optional(),
+    accountId: Hex16.optional().meta({ description: 'Set on an approval.' }),
+    refundedAmount: Amount.optional(),
+    createdAt: Rfc3339,
+    decidedAt: Rfc3339.optional(),
+  })
+  .meta({ description: 'A payment (CONTRACT §2).' });
+
+export const RefundResultSchema = z.strictObject({
+  refund: z.strictObject({
+    id: z.string(),
+    paymentId: z.string(),
+    amount: Amount,
+    state: z.enum(['pending', 'succeeded', 'failed']),
+    reason: z.string().optional(),
+  }),
+  payment: PaymentSchema,
+});
+
+export const ErrorSchema = z.strictObject({
+  error: z.looseObject({
+    code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    field: z.string().optional().meta({ description: 'The offending field of a 400.' }),
+  }),
+});
+
+export const ScannerViewSchema = z.strictObject({
+  laneId: z.string(),
+  deviceId: z.string(),
+  transport: z.string(),
+  status: z.enum(['opening', 'attached', 'detached', 'error']),
+  code: z.string().optional().meta({ description: 'UnifiedPOS result code, e.g. E_NOHARDWARE.' }),
+  message: z.string().optional(),
+  since: Rfc3339,
+});
+
+export const ScanNoticeSchema = z.strictObject({
+  laneId: z.string(),
+  deviceId: z.string(),
+  symbology: z.string(),
+  receivedAt: Rfc3339,
+  outcome: z.enum(['taken', 'dropped']),
+  paymentId: z.string().optional(),
+});
+
+export const ModeChangeSchema = z.strictObject({ mode: Mode, since: Rfc3339 });
+
+/** `/v1/status`. Sections owned by offline/ and sync/ are open to new fields. */
+export const StatusSchema = z.strictObject({
+  storeId: z.string(),
+  mode: Mode,
+  modeSince: Rfc3339,
+  register: z
+    .strictObject({ id: z.string(), laneId: z.string() })
+    .meta({ description: 'The register whose key made this call.' }),
+  wallet: z.strictObject({ reachable: z.boolean(), lastContactAt: Rfc3339.nullable() }),
+  payments: z.strictObject({ open: z.number().int() }),
+  ledger: z.strictObject({ headSeq: z.number().int() }),
+  scanners: z.array(ScannerViewSchema),
+  accepting: z.boolean(),
+  offline: z.looseObject({
+    enabled: z.boolean(),
+    since: Rfc3339.nullable(),
+    storeExposure: z.number().int(),
+    storeHeadroom: z.number().int(),
+    limits: z.looseObject({
+      perTransactionLimit: z.number().int(),
+      perDeviceLimit: z.number().int(),
+      storeLimit: z.number().int(),
+      consecutiveMax: z.number().int(),
+      feedMaxAgeSec: z.number().int(),
+    }),
+    feed: z.looseObject({ refreshedAt: Rfc3339.nullable(), stale: z.boolean() }),
+    devices: z.array(
+      z.looseObject({ deviceId: z.string(), unsyncedTotal: z.number().int(), headroom: z.number().int() }),
+    ),
+  }),
+  sync: z.looseObject({
+    pending: z.number().int(),
+    settled: z.number().int(),
+    rejected: z.number().int(),
+    lossAmount: z.number().int(),
+    lossCount: z.number().int(),
+    pendingReversals: z.number().int(),
+    pendingRefunds: z.number().int(),
+    oldestPendingAgeSec: z.number().int().nullable(),
+    lastSuccessAt: Rfc3339.nullable(),
+    chainBroken: z.looseObject({ seq: z.number().int(), problem: z.string() }).optional(),
+    feed: z.looseObject({ ageSec: z.number().int().nullable(), refreshedAt: Rfc3339.nullable() }),
+  }),
+});

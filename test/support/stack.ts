@@ -33,6 +33,10 @@ export interface StackOptions {
   lanes?: number;
   /** Deep-merged over the generated gateway config. */
   config?: Partial<ConfigInput>;
+  /** The wallet URL the gateway is given, from the wallet's own (e.g. a link the test can cut: wallet-link.ts). */
+  walletUrl?: (url: string) => string | Promise<string>;
+  /** The gateway's clock, unix ms. */
+  now?: () => number;
 }
 
 export interface Stack {
@@ -82,7 +86,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     storeId,
     dataDir: join(dir, 'gateway'),
     http: { host: '127.0.0.1', port: 0, ...options.config?.http },
-    wallet: { url: wallet.url, storeKey, timeoutMs: 1_500, queryIntervalMs: 100, ...options.config?.wallet },
+    wallet: {
+      url: options.walletUrl === undefined ? wallet.url : await options.walletUrl(wallet.url),
+      storeKey,
+      timeoutMs: 1_500,
+      queryIntervalMs: 100,
+      ...options.config?.wallet,
+    },
     registers: registers.map((r) => ({ id: r.id, laneId: r.laneId, keySha256: sha256Hex(r.key) })),
     lanes: registers.map((r) => ({
       id: r.laneId,
@@ -92,7 +102,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } satisfies ConfigInput);
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: sink(logs) });
-  let gateway = await startGateway(config, { logger });
+  const deps = { logger, ...(options.now === undefined ? {} : { now: options.now }) };
+  let gateway = await startGateway(config, deps);
 
   const stack: Stack = {
     dir,
@@ -144,7 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async restartGateway() {
       await gateway.close();
-      gateway = await startGateway(config, { logger });
+      gateway = await startGateway(config, deps);
     },
     async close() {
       await gateway.close();
