@@ -1,0 +1,331 @@
+// Scenario 5, the scan path: time from the last byte of a scan to the payment leaving `awaiting_scan` (the payment
+// service's `payment` event, which the register's SSE stream carries). The gateway runs in this process (startGateway)
+// with two lanes: a serial scanner on a socat pty pair opened with the real serialport binding, and a keyboard-wedge
+// scanner on the FakeHidBackend the driver tests use, fed the byte-exact reports of drivers/simulators.ts. The sandbox
+// wallet runs as its own process, so every scan is a real PC1 code that ends approved. For each scan a register
+// first opens the payment over HTTP; the scan follows 100–200 ms later. Baselines in the same run:
+//   - raw pty transit: the same bytes written to a second socat pair, read by a bare SerialPort (no driver, no gateway);
+//   - one durable commit (WAL + synchronous=FULL, same disk): taking a scan writes the payment's claim once.
+// Usage: node dist/bench/scan-path.js [--scans 100] [--seed 1] [--keep] [--summary FILE]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { SerialPort } from 'serialport';
+import { encodeWedge, FakeHidBackend, keyboardDeviceInfo } from '../drivers/simulators.js';
+import { parseConfig } from '../gateway/config.js';
+import { type RunningGateway, startGateway } from '../gateway/gateway.js';
+import { sha256Hex } from '../gateway/http/auth.js';
+import { createLogger } from '../gateway/log.js';
+import type { Payment } from '../gateway/payments/payment.js';
+import type { SandboxPhone } from '../wallet/sandbox-phone.js';
+import {
+  CURRENCY,
+  enrollPhones,
+  SandboxAdmin,
+  startWalletProcess,
+  THROUGHPUT_LIMITS,
+} from './bench-store.js';
+import { type BenchChild, killAll, printLogTails } from './children.js';
+import { openRawCommitTable, timeCommits } from './commit-probe.js';
+import {
+  fixed,
+  numberOption,
+  percentile,
+  printRows,
+  seededRandom,
+  sleep,
+  waitFor,
+  writeSummary,
+} from './support.js';
+
+const { values } = parseArgs({
+  options: {
+    scans: { type: 'string' },
+    seed: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    summary: { type: 'string' },
+  },
+});
+const scans = Math.round(numberOption(values.scans, '--scans', 100));
+const random = seededRandom(numberOption(values.seed, '--seed', 1));
+const TARGET_P99_MS = 2;
+/** A scan comes this long after its payment was opened, plus up to as much again (seeded). */
+const SHOW_PHONE_MIN_MS = 100;
+const WEDGE_INFO = keyboardDeviceInfo();
+
+const dir = mkdtempSync(join(tmpdir(), 'tillgate-bench-scan-'));
+const children: BenchChild[] = [];
+const ptys: PtyPair[] = [];
+
+/** A socat pty pair: the scanner side is opened by the reader, bytes are written on the device side. */
+class PtyPair {
+  readonly readerPath: string;
+  readonly #devicePath: string;
+  #socat: ChildProcess | undefined;
+  #fd: number | undefined;
+
+  constructor(name: string) {
+    this.readerPath = join(dir, `${name}-scanner`);
+    this.#devicePath = join(dir, `${name}-device`);
+  }
+
+  async start(): Promise<void> {
+    this.#socat = spawn('socat', [
+      `pty,raw,echo=0,link=${this.readerPath}`,
+      `pty,raw,echo=0,link=${this.#devicePath}`,
+    ]);
+    this.#socat.stderr?.resume();
+    await waitFor(() => existsSync(this.readerPath) && existsSync(this.#devicePath), 5_000, 10);
+    this.#fd = openSync(this.#devicePath, 'w');
+  }
+
+  /** Writes the bytes; returns performance.now() once the last one is handed to the kernel. */
+  write(bytes: string): number {
+    writeSync(this.#fd!, bytes);
+    return performance.now();
+  }
+
+  stop(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#socat?.kill('SIGTERM');
+  }
+}
+
+async function main(): Promise<void> {
+  let gateway: RunningGateway | undefined;
+  try {
+    const wallet = await startWalletProcess(dir);
+    children.push(wallet.child);
+    const admin = new SandboxAdmin(wallet.url, wallet.adminKey);
+    const { storeId, storeKey } = await admin.createStore('bench-scan');
+    const phones = await enrollPhones(admin, 20, { balance: 1_000_000_000, offlineLimit: 100_000 });
+    const serialPair = new PtyPair('serial');
+    const rawPair = new PtyPair('raw');
+    ptys.push(serialPair, rawPair);
+    await serialPair.start();
+    await rawPair.start();
+    const backend = new FakeHidBackend([WEDGE_INFO]);
+    const keys = {
+      serial: `rk_serial_${sha256Hex(String(random())).slice(0, 24)}`,
+      wedge: `rk_wedge_${sha256Hex(String(random())).slice(0, 24)}`,
+    };
+    gateway = await startInProcessGateway(
+      storeId,
+      storeKey,
+      wallet.url,
+      serialPair.readerPath,
+      backend,
+      keys,
+    );
+    const g = gateway;
+    await waitFor(
+      () => g.lanes.views().every((v) => v.status === 'attached') && g.health.mode === 'online',
+      15_000,
+    );
+
+    const raw = await rawTransit(rawPair, phones, scans);
+    const serial: number[] = [];
+    const wedge: number[] = [];
+    for (let i = 0; i < scans; i++) {
+      serial.push(
+        await timeScan(g, keys.serial, 'lane-serial', phones, (code) => serialPair.write(`]Q1${code}\r`)),
+      );
+      wedge.push(await timeScan(g, keys.wedge, 'lane-wedge', phones, (code) => playWedge(backend, code)));
+    }
+    const commit = openRawCommitTable(join(dir, 'commit.sqlite'));
+    const commits = timeCommits(() => commit('x'.repeat(200)), 1_000);
+    report({ serial, wedge, raw, commit: commits.latencies });
+  } catch (error) {
+    printLogTails(children);
+    throw error;
+  } finally {
+    await gateway?.close();
+    for (const pair of ptys) pair.stop();
+    killAll();
+    if (values.keep) console.log(`run directory kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function startInProcessGateway(
+  storeId: string,
+  storeKey: string,
+  walletUrl: string,
+  serialPath: string,
+  hid: FakeHidBackend,
+  keys: { serial: string; wedge: string },
+): Promise<RunningGateway> {
+  const config = parseConfig({
+    storeId,
+    dataDir: join(dir, 'gateway'),
+    http: { host: '127.0.0.1', port: 0 },
+    wallet: { url: walletUrl, storeKey },
+    registers: [
+      { id: 'register-serial', laneId: 'lane-serial', keySha256: sha256Hex(keys.serial) },
+      { id: 'register-wedge', laneId: 'lane-wedge', keySha256: sha256Hex(keys.wedge) },
+    ],
+    lanes: [
+      {
+        id: 'lane-serial',
+        scanners: [{ type: 'serial', id: 'serial-1', path: serialPath, presencePollMs: 0 }],
+      },
+      {
+        id: 'lane-wedge',
+        scanners: [{ type: 'hid-keyboard', id: 'wedge-1', vendorId: WEDGE_INFO.vendorId, presencePollMs: 0 }],
+      },
+    ],
+    offline: THROUGHPUT_LIMITS,
+  });
+  const logger = createLogger({
+    level: 'info',
+    destination: pino.destination({ dest: join(dir, 'gateway.log'), sync: true }),
+  });
+  return startGateway(config, { logger, scanners: { hid } });
+}
+
+/** Opens a payment on the lane, makes the scan, and returns last byte → payment out of awaiting_scan (ms). */
+async function timeScan(
+  gateway: RunningGateway,
+  registerKey: string,
+  laneId: string,
+  phones: SandboxPhone[],
+  scan: (code: string) => number | Promise<number>,
+): Promise<number> {
+  const response = await fetch(`${gateway.url}/v1/payments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${registerKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ amount: 100, currency: CURRENCY, orderRef: `scan-${laneId}-${Date.now()}` }),
+  });
+  const created = (await response.json()) as Payment;
+  if (response.status !== 201 || created.state !== 'awaiting_scan') {
+    throw new Error(`${laneId}: payment not awaiting a scan: ${response.status} ${JSON.stringify(created)}`);
+  }
+  let left = 0;
+  const decided = new Promise<Payment>((resolve) => {
+    const listener = (payment: Payment): void => {
+      if (payment.id !== created.id) return;
+      if (left === 0 && payment.state !== 'awaiting_scan') left = performance.now();
+      if (payment.state !== 'awaiting_scan' && payment.state !== 'authorizing') {
+        gateway.service.off('payment', listener);
+        resolve(payment);
+      }
+    };
+    gateway.service.on('payment', listener);
+  });
+  // The customer shows the phone a moment after the register opened the payment (and the last payment's
+  // background work, its upload to the wallet, has had time to run, as between real customers).
+  await sleep(SHOW_PHONE_MIN_MS + Math.floor(random() * SHOW_PHONE_MIN_MS));
+  const phone = phones[Math.floor(random() * phones.length)]!;
+  const lastByteAt = await scan(phone.nextCode(Math.floor(Date.now() / 1000)));
+  const payment = await Promise.race([decided, sleep(10_000).then(() => null)]);
+  if (payment === null || payment.state !== 'approved') {
+    throw new Error(`${laneId}: scan did not end approved (${payment?.state ?? 'no decision in 10 s'})`);
+  }
+  return left - lastByteAt;
+}
+
+/**
+ * A wedge scan as the scanner types it (press and release reports, Enter as the suffix). Reports arrive in bursts
+ * a macrotask apart; the Enter press, the report that completes the scan, is sent alone after a pause and timed;
+ * the release report follows.
+ */
+async function playWedge(backend: FakeHidBackend, code: string): Promise<number> {
+  const device = backend.device(WEDGE_INFO.path!)!;
+  const reports = encodeWedge(`]Q1${code}`, { layout: 'us', suffix: 'enter', interKeyMs: 1 }).map(
+    (r) => r.report,
+  );
+  const enterPress = reports.length - 2;
+  for (let i = 0; i < enterPress; i++) {
+    device.emitReport(reports[i]!);
+    if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await sleep(2);
+  // The driver may take the report, and the gateway the scan, synchronously inside emitReport: so the clock is read
+  // just before the last report is handed over.
+  const at = performance.now();
+  device.emitReport(reports[enterPress]!);
+  device.emitReport(reports[enterPress + 1]!);
+  return at;
+}
+
+/** The same bytes through a second pty pair to a bare SerialPort: the transport's own share of the serial figure. */
+async function rawTransit(pair: PtyPair, phones: SandboxPhone[], count: number): Promise<number[]> {
+  const port = new SerialPort({ path: pair.readerPath, baudRate: 9600, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  const times: number[] = [];
+  try {
+    const code = phones[0]!.codeWithCounter(1, Math.floor(Date.now() / 1000));
+    for (let i = 0; i < count; i++) {
+      const arrived = new Promise<number>((resolve) => {
+        const onData = (chunk: Buffer): void => {
+          if (chunk.includes(13)) {
+            port.off('data', onData);
+            resolve(performance.now());
+          }
+        };
+        port.on('data', onData);
+      });
+      const sent = pair.write(`]Q1${code}\r`);
+      times.push((await arrived) - sent);
+      await sleep(2);
+    }
+  } finally {
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+  return times;
+}
+
+function report(results: { serial: number[]; wedge: number[]; raw: number[]; commit: number[] }): void {
+  const p = percentile;
+  const row = (name: string, v: number[]): string[] => [
+    name,
+    String(v.length),
+    fixed(p(v, 0.5), 3),
+    fixed(p(v, 0.9), 3),
+    fixed(p(v, 0.99), 3),
+    fixed(Math.max(...v), 3),
+  ];
+  printRows('scan path: last byte → payment out of awaiting_scan (ms)', [
+    ['path', 'n', 'p50', 'p90', 'p99', 'max'],
+    row('serial scan (socat pty, real binding)', results.serial),
+    row('keyboard-wedge scan (FakeHid reports)', results.wedge),
+    row('baseline: raw pty transit, bare SerialPort', results.raw),
+    row('baseline: one durable commit', results.commit),
+  ]);
+  const serialMet = p(results.serial, 0.99) <= TARGET_P99_MS;
+  const wedgeMet = p(results.wedge, 0.99) <= TARGET_P99_MS;
+  console.log(
+    `\nserial p99 ${fixed(p(results.serial, 0.99), 3)} ms, ${fixed(p(results.serial, 0.99) - p(results.raw, 0.99), 3)} ms ` +
+      `over the raw pty; wedge p99 ${fixed(p(results.wedge, 0.99), 3)} ms (target ≤ ${TARGET_P99_MS} ms: ` +
+      `serial ${serialMet ? 'met' : 'missed'}, wedge ${wedgeMet ? 'met' : 'missed'})`,
+  );
+  const commit99 = p(results.commit, 0.99);
+  writeSummary(values.summary, {
+    scenario: 'scan path',
+    rows: [
+      {
+        metric: 'serial scan → out of awaiting_scan, p99',
+        value: p(results.serial, 0.99),
+        unit: 'ms',
+        baseline: { name: 'raw pty transit p99', value: p(results.raw, 0.99), unit: 'ms' },
+        ratio: p(results.serial, 0.99) / p(results.raw, 0.99),
+        target: `≤ ${TARGET_P99_MS} ms`,
+        met: serialMet,
+      },
+      {
+        metric: 'keyboard-wedge scan → out of awaiting_scan, p99',
+        value: p(results.wedge, 0.99),
+        unit: 'ms',
+        baseline: { name: 'one durable commit p99', value: commit99, unit: 'ms' },
+        ratio: p(results.wedge, 0.99) / commit99,
+        target: `≤ ${TARGET_P99_MS} ms`,
+        met: wedgeMet,
+      },
+    ],
+  });
+}
+
+await main();
