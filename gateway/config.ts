@@ -78,6 +78,23 @@ export const ConfigSchema = z
         longPollMaxMs: PositiveInt.max(30_000).default(30_000),
         sseClientsPerRegisterMax: PositiveInt.max(100).default(4),
         shutdownGraceMs: PositiveInt.max(60_000).default(10_000),
+        /** Failed register authentications, per source address (gateway/http/auth.ts). */
+        authFailures: z
+          .object({
+            burst: PositiveInt.max(10_000)
+              .default(10)
+              .describe(
+                'Wrong or missing register keys one source address may send in a row; then it gets 429 with Retry-After, before its key is checked.',
+              ),
+            perMinute: PositiveInt.max(60_000)
+              .default(10)
+              .describe('Failed register authentications a source earns back per minute.'),
+            sourcesMax: PositiveInt.max(1_000_000)
+              .default(4_096)
+              .describe('Source addresses with recent failures remembered at once (memory bound).'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

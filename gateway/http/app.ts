@@ -9,7 +9,14 @@ import { GatewayError, toGatewayError } from '../errors.js';
 import type { GatewayStatus } from '../gateway.js';
 import type { PaymentService } from '../payments/service.js';
 import { tillgateVersion } from '../version.js';
-import { type Register, RegisterKeys, registerAuth, registerOf, sha256Hex } from './auth.js';
+import {
+  AuthFailureLimiter,
+  type Register,
+  RegisterKeys,
+  registerAuth,
+  registerOf,
+  sha256Hex,
+} from './auth.js';
 import { type EventHub, SseClients } from './events.js';
 import { IdempotencyStore, type StoredResponse } from './idempotency.js';
 import { openApiDocument } from './openapi.js';
@@ -74,7 +81,8 @@ export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
 
   const registerKeys = new RegisterKeys(options.config.registers);
   const v1 = express.Router();
-  v1.use(registerAuth(registerKeys));
+  const limiter = new AuthFailureLimiter(options.config.http.authFailures, options.now);
+  v1.use(registerAuth(registerKeys, { limiter, registry: options.metrics }));
   v1.use(express.json({ limit: options.config.http.bodyLimitBytes, type: 'application/json', strict: true }));
   paymentRoutes(v1, options);
   v1.get('/events', (req, res) => sse.serve(req, res, registerOf(res)));
