@@ -52,7 +52,7 @@ function documentedRoutes(doc: Json, under: string): string[] {
 describe('the document and the router', () => {
   it('documents every route of the register router, and nothing it does not serve', () => {
     const g = stack.gateway;
-    const { registerRouter } = createRegisterApp({
+    const { app, registerRouter } = createRegisterApp({
       service: g.service,
       idempotency: new IdempotencyStore(g.db),
       hub: g.hub,
@@ -72,6 +72,12 @@ describe('the document and the router', () => {
       'POST /v1/payments/{id}/refunds',
     ]);
     expect(documentedRoutes(document, '/v1/')).toEqual(served);
+
+    // The app's own routes outside /v1 (health, metrics, this document) — the dashboard's are its own router.
+    const publicServed = servedRoutes(app.router as unknown as Router, '');
+    expect(publicServed).toEqual(['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /readyz']);
+    const documented = documentedRoutes(document, '/');
+    expect(documented.filter((route) => !route.includes(' /v1/'))).toEqual(publicServed);
   });
 
   it('the public routes it documents answer without a key; every /v1 route needs one', async () => {
