@@ -36,6 +36,31 @@ describe('tillgate', () => {
     });
   }
 
+  it('has every command of CONTRACT §5, and --json wherever a command prints facts for scripts', () => {
+    const names = COMMANDS.map((command) => command.name);
+    for (const name of [
+      'start',
+      'demo',
+      'wallet',
+      'status',
+      'sync',
+      'devices',
+      'decode',
+      'verify-code',
+      'verify-ledger',
+      'report',
+      'paycode',
+    ]) {
+      expect(names).toContain(name);
+    }
+    // start logs JSON lines; decode and verify-code print JSON lines always; report prints CSV.
+    const alwaysMachineReadable = ['start', 'decode', 'verify-code', 'report'];
+    for (const command of COMMANDS) {
+      if (alwaysMachineReadable.includes(command.name)) continue;
+      expect(command.usage, command.name).toMatch(/\n {2}--json {2,}\S/);
+    }
+  });
+
   it('exits 2 with the usage for no command, an unknown command or an unknown option', async () => {
     for (const argv of [[], ['frobnicate'], ['--frob'], ['help', 'frobnicate']]) {
       const result = await cli(argv);
