@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DecoderEvent, RejectReason } from './decoded-scan.js';
 import { ScannerError, type ScannerErrorCode } from './errors.js';
 import { type BackoffOptions, backoffDelayMs, PollingWatcher } from './hotplug.js';
+import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from './log-budget.js';
 import { ScanFilter, type ScanFilterOptions, scanLogFields } from './scan-filter.js';
 import type {
   Scan,
@@ -54,6 +55,8 @@ export abstract class DeviceScanner extends EventEmitter<ScannerEvents> implemen
   protected readonly logger: Logger;
   protected readonly now: () => number;
   readonly #filter: ScanFilter;
+  /** Per-scan lines (reads, rejections, double reads): a flood of scans must not flood the log. */
+  readonly #scanLog: LogBudget;
   readonly #reconnect: ReconnectOptions;
   readonly #random: () => number;
   #state: ScannerState = 'closed';
@@ -80,6 +83,7 @@ export abstract class DeviceScanner extends EventEmitter<ScannerEvents> implemen
     });
     this.now = options.now ?? Date.now;
     this.#filter = new ScanFilter(options.filter);
+    this.#scanLog = new LogBudget({ lines: SCAN_LOG_LINES, windowMs: SCAN_LOG_WINDOW_MS, now: this.now });
     this.#reconnect = options.reconnect;
     this.#random = options.random ?? Math.random;
   }
@@ -258,27 +262,30 @@ export abstract class DeviceScanner extends EventEmitter<ScannerEvents> implemen
   }
 
   #handle(event: DecoderEvent): void {
+    const logged = this.#scanLog.allow(this.logger);
     if (event.kind === 'rejected') {
-      this.logger.warn(
-        { reason: event.reason, likelyLayout: event.likelyLayout },
-        `read rejected: ${event.message}`,
-      );
+      if (logged)
+        this.logger.warn(
+          { reason: event.reason, likelyLayout: event.likelyLayout },
+          `read rejected: ${event.message}`,
+        );
       this.#status('error', rejectCode(event.reason), `${event.reason}: ${event.message}`);
       return;
     }
     const fields = scanLogFields(event.scan);
     if (!this.#enabled) {
-      this.logger.debug(fields, 'scan dropped: scanner not enabled');
+      if (logged) this.logger.debug(fields, 'scan dropped: scanner not enabled');
       return;
     }
     const atMs = this.now();
     const verdict = this.#filter.check(event.scan, atMs);
     if (!verdict.accepted) {
       if (verdict.reason === 'duplicate') {
-        this.logger.debug(fields, `double read ignored: ${verdict.message}`);
+        if (logged) this.logger.debug(fields, `double read ignored: ${verdict.message}`);
         return;
       }
-      this.logger.warn({ ...fields, reason: verdict.reason }, `scan rejected: ${verdict.message}`);
+      if (logged)
+        this.logger.warn({ ...fields, reason: verdict.reason }, `scan rejected: ${verdict.message}`);
       this.#status('error', 'E_DATA', `${verdict.reason}: ${verdict.message}`);
       return;
     }
@@ -288,7 +295,7 @@ export abstract class DeviceScanner extends EventEmitter<ScannerEvents> implemen
       ...event.scan,
       receivedAt: atMs,
     };
-    this.logger.info(fields, 'scan');
+    if (logged) this.logger.info(fields, 'scan');
     this.#emitSafely('scan', scan);
   }
 

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { symbologyFromAim } from './aim.js';
 import { ScannerError } from './errors.js';
+import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from './log-budget.js';
 import { ScanFilter, type ScanFilterOptions, scanLogFields } from './scan-filter.js';
 import type { Scan, Scanner, ScannerEvents, ScannerState, ScannerStatusKind } from './scanner.js';
 
@@ -28,6 +29,7 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
   readonly #filter: ScanFilter | undefined;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
+  readonly #logBudget: LogBudget;
 
   constructor(options: SimulatedScannerOptions) {
     super();
@@ -40,6 +42,7 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
       transport: 'simulated',
     });
     this.#now = options.now ?? Date.now;
+    this.#logBudget = new LogBudget({ lines: SCAN_LOG_LINES, windowMs: SCAN_LOG_WINDOW_MS, now: this.#now });
   }
 
   get state(): ScannerState {
@@ -98,18 +101,24 @@ export class SimulatedScanner extends EventEmitter<ScannerEvents> implements Sca
     const receivedAt = this.#now();
     const verdict = this.#filter?.check(decoded, receivedAt) ?? { accepted: true };
     if (!verdict.accepted) {
-      this.#logger?.debug(
-        { ...scanLogFields(decoded), reason: verdict.reason },
-        `scan not delivered: ${verdict.message}`,
-      );
+      if (this.#logged())
+        this.#logger?.debug(
+          { ...scanLogFields(decoded), reason: verdict.reason },
+          `scan not delivered: ${verdict.message}`,
+        );
       if (verdict.reason !== 'duplicate')
         this.#emitStatus('error', 'E_DATA', `${verdict.reason}: ${verdict.message}`);
       return false;
     }
     const scan: Scan = { deviceId: this.deviceId, transport: 'simulated', ...decoded, receivedAt };
-    this.#logger?.info(scanLogFields(decoded), 'scan');
+    if (this.#logged()) this.#logger?.info(scanLogFields(decoded), 'scan');
     this.emit('scan', scan);
     return true;
+  }
+
+  /** Whether a per-scan line fits this scanner's log budget (a flood of scans must not flood the log). */
+  #logged(): boolean {
+    return this.#logger === undefined || this.#logBudget.allow(this.#logger);
   }
 
   async unplug(): Promise<void> {
