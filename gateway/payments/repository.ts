@@ -26,13 +26,16 @@ export class PaymentRepository {
     this.#s = {
       insert: db.prepare(
         `INSERT INTO payments (id, register_id, lane_id, state, amount, currency, order_ref, basket_json,
-           refunded_amount, created_at, scan_deadline_at, updated_at)
+           code_hash, refunded_amount, created_at, scan_deadline_at, updated_at)
          VALUES (@id, @register_id, @lane_id, @state, @amount, @currency, @order_ref, @basket_json,
-           0, @created_at, @scan_deadline_at, @created_at)`,
+           @code_hash, 0, @created_at, @scan_deadline_at, @created_at)`,
       ),
       get: db.prepare<[string], PaymentRow>('SELECT * FROM payments WHERE id = ?'),
+      // Through the index of open payments (a few), not the lane's whole history: this runs on every scan.
       awaitingOnLane: db.prepare<[string], PaymentRow>(
-        "SELECT * FROM payments WHERE lane_id = ? AND state = 'awaiting_scan' ORDER BY created_at LIMIT 1",
+        `SELECT * FROM payments INDEXED BY payments_open
+         WHERE state IN ('awaiting_scan','authorizing') AND state = 'awaiting_scan' AND lane_id = ?
+         ORDER BY created_at LIMIT 1`,
       ),
       open: db.prepare<[], PaymentRow>(
         "SELECT * FROM payments WHERE state IN ('awaiting_scan','authorizing') ORDER BY created_at",
@@ -85,9 +88,10 @@ export class PaymentRepository {
       | 'basket_json'
       | 'created_at'
       | 'scan_deadline_at'
-    >,
+    > &
+      Partial<Pick<PaymentRow, 'code_hash'>>,
   ): void {
-    this.#s.insert.run(row);
+    this.#s.insert.run({ code_hash: null, ...row });
   }
 
   get(id: string): PaymentRow | undefined {

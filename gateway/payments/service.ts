@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from '../../drivers/log-budget.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
 import type { DeclineReason } from '../decline-reasons.js';
@@ -92,6 +93,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   readonly #now: () => number;
   readonly #changes = new EventEmitter();
   readonly #scanTimers = new Map<string, NodeJS.Timeout>();
+  /** Per lane (lanes are bounded by the config): a flood of stray scans must not flood the log. */
+  readonly #droppedScanLog = new Map<string, LogBudget>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
   #accepting = true;
@@ -119,18 +122,22 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     return this.#accepting;
   }
 
-  /** Starts a payment on a lane. Without a pay code it waits for the lane's next scan; with one it decides now. */
+  /**
+   * Starts a payment on a lane. Without a pay code it waits for the lane's next scan; with one it is written
+   * already claimed by that code (one commit, not two) and decided now.
+   */
   async create(input: CreatePaymentInput, onCreated?: (paymentId: string) => void): Promise<Payment> {
     this.#assertAccepting();
     this.#assertAcceptable(input);
     const id = randomUUID();
     const now = this.#now();
+    const payCode = input.payCode;
     this.#options.db
       .transaction(() => {
         if (this.repo.countOpen() >= this.#settings.payments.openMax) {
           throw new GatewayError('overloaded', 'too many payments are open; try again shortly');
         }
-        if (input.payCode === undefined && this.repo.awaitingOnLane(input.laneId) !== undefined) {
+        if (payCode === undefined && this.repo.awaitingOnLane(input.laneId) !== undefined) {
           throw new GatewayError(
             'lane_busy',
             `lane ${input.laneId} already has a payment waiting for a scan`,
@@ -140,24 +147,25 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
           id,
           register_id: input.registerId,
           lane_id: input.laneId,
-          state: 'awaiting_scan',
+          state: payCode === undefined ? 'awaiting_scan' : 'authorizing',
           amount: input.amount,
           currency: input.currency,
           order_ref: input.orderRef,
           basket_json: input.basket === undefined ? null : JSON.stringify(input.basket),
+          code_hash: payCode === undefined ? null : codeHashOf(payCode),
           created_at: now,
-          scan_deadline_at: input.payCode === undefined ? now + this.#settings.payments.scanTimeoutMs : null,
+          scan_deadline_at: payCode === undefined ? now + this.#settings.payments.scanTimeoutMs : null,
         });
       })
       .immediate();
     onCreated?.(id);
     this.#log.info({ paymentId: id, laneId: input.laneId, amount: input.amount }, 'payment created');
-    if (input.payCode === undefined) {
+    if (payCode === undefined) {
       this.#armScanTimer(id, this.#settings.payments.scanTimeoutMs);
       return this.#publish(this.repo.get(id)!);
     }
-    const decided = this.#begin(this.repo.get(id)!, input.payCode);
-    await decided;
+    this.#publish(this.repo.get(id)!);
+    await this.#track(this.#decide(id, payCode));
     return toApiPayment(this.repo.get(id)!);
   }
 
@@ -204,12 +212,22 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     };
     const waiting = this.#accepting ? this.repo.awaitingOnLane(laneId) : undefined;
     if (waiting === undefined) {
-      this.#log.info({ laneId, deviceId: scan.deviceId }, 'scan with no payment waiting: dropped');
+      if (this.#droppedScanBudget(laneId).allow(this.#log))
+        this.#log.info({ laneId, deviceId: scan.deviceId }, 'scan with no payment waiting: dropped');
       this.emit('scan', notice);
       return;
     }
     this.emit('scan', { ...notice, outcome: 'taken', paymentId: waiting.id });
     void this.#begin(waiting, scan.text);
+  }
+
+  #droppedScanBudget(laneId: string): LogBudget {
+    let budget = this.#droppedScanLog.get(laneId);
+    if (budget === undefined) {
+      budget = new LogBudget({ lines: SCAN_LOG_LINES, windowMs: SCAN_LOG_WINDOW_MS, now: this.#now });
+      this.#droppedScanLog.set(laneId, budget);
+    }
+    return budget;
   }
 
   async cancel(id: string): Promise<Payment> {
@@ -324,10 +342,9 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   /** Claims the payment for this code (synchronously, so one scan pays one payment), then decides. */
   #begin(row: PaymentRow, text: string): Promise<void> {
     const now = this.#now();
-    const codeHash = createHash('sha256').update(text).digest('hex');
     const claimed = this.repo.update(row.id, ['awaiting_scan'], {
       state: 'authorizing',
-      code_hash: codeHash,
+      code_hash: codeHashOf(text),
       scan_deadline_at: null,
       updated_at: now,
     });
@@ -604,6 +621,10 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     this.emit('payment', payment);
     return payment;
   }
+}
+
+function codeHashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function certificateOf(code: Pc1Code): DeviceCertificateInfo {
