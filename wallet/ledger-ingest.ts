@@ -3,7 +3,7 @@
 // Offline approvals the wallet cannot honour are `rejected` (the store's losses), yet still advance the chain.
 import type { DeclineReason } from '../gateway/decline-reasons.js';
 import { entryHash, findChainBreak, GENESIS_HASH, type LedgerEntry } from '../gateway/ledger/chain.js';
-import { chargeAccount } from './accounts.js';
+import { type AccountRow, type Charge, findAccount } from './accounts.js';
 import { type AuthorizationRow, findAuthorization, insertAuthorization } from './authorization-records.js';
 import type { WalletContext } from './context.js';
 import { all, type Db, one, run } from './db.js';
@@ -156,12 +156,16 @@ function storedResult(db: Db, storeId: string, seq: number): EntryResult {
 
 /**
  * What one batch's transaction reads once and writes once: the devices its entries name (a device cannot change
- * inside the transaction but for its counter), and each device's highest counter, raised at the end.
+ * inside the transaction but for its counter), each device's highest counter, raised at the end, and the accounts
+ * its offline approvals debit, each debited by one UPDATE at the end (every debit still has its own movement row,
+ * whose UNIQUE cause keeps it to one). Reversals and refunds move money themselves: the debits are written before
+ * one runs, and the accounts read again after.
  */
 class BatchMemo {
   readonly db: Db;
   readonly #devices = new Map<string, DeviceRow | undefined>();
   readonly #counters = new Map<string, number>();
+  readonly #accounts = new Map<string, MemoAccount | undefined>();
 
   constructor(db: Db) {
     this.db = db;
@@ -172,13 +176,65 @@ class BatchMemo {
     return this.#devices.get(deviceId);
   }
 
+  /**
+   * True when an approved authorization other than `exceptId` already used this code. Every approval raises the
+   * device's max_counter (online at once, offline by this memo), so a counter above every one seen so far was
+   * never paid and needs no query.
+   */
+  counterAlreadyPaid(device: DeviceRow, counter: number, exceptId: string): boolean {
+    const highest = Math.max(device.max_counter, this.#counters.get(device.id) ?? -1);
+    return counter <= highest && counterAlreadyPaid(this.db, device.id, counter, exceptId);
+  }
+
   raiseCounter(deviceId: string, counter: number): void {
     this.#counters.set(deviceId, Math.max(this.#counters.get(deviceId) ?? counter, counter));
   }
 
+  /** The checks of chargeAccount (accounts.ts) against the balance left after this batch's earlier debits. */
+  charge(charge: Charge, now: number): DeclineReason | null {
+    const account = this.#account(charge.accountId);
+    if (account === undefined) return 'wallet_declined';
+    if (account.frozen === 1) return 'account_frozen';
+    if (account.currency !== charge.currency) return 'wallet_declined';
+    if (account.balance - account.debit < charge.amount) return 'insufficient_funds';
+    run(
+      this.db,
+      'INSERT INTO movements (account_id, amount, cause, created_at) VALUES (?, ?, ?, ?)',
+      charge.accountId,
+      -charge.amount,
+      charge.cause,
+      now,
+    );
+    account.debit += charge.amount;
+    return null;
+  }
+
+  /** Writes the debits so far and forgets the accounts (before anything else moves money, and at the end). */
+  flushDebits(): void {
+    for (const [accountId, account] of this.#accounts) {
+      if (account === undefined || account.debit === 0) continue;
+      run(this.db, 'UPDATE accounts SET balance = balance - ? WHERE id = ?', account.debit, accountId);
+    }
+    this.#accounts.clear();
+  }
+
   flush(): void {
+    this.flushDebits();
     for (const [deviceId, counter] of this.#counters) raiseCounter(this.db, deviceId, counter);
   }
+
+  #account(accountId: string): MemoAccount | undefined {
+    if (!this.#accounts.has(accountId)) {
+      const row = findAccount(this.db, accountId);
+      this.#accounts.set(accountId, row === undefined ? undefined : { ...row, debit: 0 });
+    }
+    return this.#accounts.get(accountId);
+  }
+}
+
+interface MemoAccount extends AccountRow {
+  /** Debited by this batch and not yet written to the balance. */
+  debit: number;
 }
 
 function applyAndRecord(memo: BatchMemo, storeId: string, entry: LedgerEntry, now: number): EntryResult {
@@ -231,10 +287,12 @@ function applyEntry(memo: BatchMemo, storeId: string, entry: LedgerEntry, now: n
         : settleOffline(memo, storeId, entry, now);
     case 'void':
     case 'reversal': {
+      memo.flushDebits();
       const outcome = applyReversal(db, storeId, entry.authorizationId, now);
       return outcome.ok ? SETTLED : rejected(outcome.code);
     }
     case 'refund': {
+      memo.flushDebits();
       const outcome = applyRefund(
         db,
         storeId,
@@ -267,7 +325,7 @@ function settleOffline(memo: BatchMemo, storeId: string, entry: LedgerEntry, now
   const reason =
     device === null
       ? 'wallet_declined'
-      : (offlineDecline(memo, device, entry) ?? chargeOffline(db, entry, now));
+      : (offlineDecline(memo, device, entry) ?? chargeOffline(memo, entry, now));
   insertAuthorization(
     db,
     {
@@ -308,14 +366,13 @@ function offlineDecline(memo: BatchMemo, device: DeviceRow, entry: LedgerEntry):
   if (device.revoked === 1) return 'device_revoked';
   if (entry.counter === undefined) return null;
   // The same code paid twice (say, offline at two stores): the later upload loses.
-  if (counterAlreadyPaid(memo.db, device.id, entry.counter, entry.authorizationId)) return 'code_replayed';
+  if (memo.counterAlreadyPaid(device, entry.counter, entry.authorizationId)) return 'code_replayed';
   memo.raiseCounter(device.id, entry.counter);
   return null;
 }
 
-function chargeOffline(db: Db, entry: LedgerEntry, now: number): DeclineReason | null {
-  return chargeAccount(
-    db,
+function chargeOffline(memo: BatchMemo, entry: LedgerEntry, now: number): DeclineReason | null {
+  return memo.charge(
     {
       accountId: entry.accountId!,
       amount: entry.amount,

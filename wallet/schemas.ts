@@ -47,40 +47,58 @@ export const EmptyBodySchema = z.strictObject({}).optional();
 export const RefundRequestSchema = z.strictObject({ id: Id, authorizationId: Id, amount: Amount });
 
 /** null is taken for an absent optional field: the hash treats them alike (gateway/ledger/chain.ts). */
-const LedgerEntrySchema = z
-  .strictObject({
-    seq: z.int().positive(),
-    entryId: Id,
-    type: z.enum(ENTRY_TYPES),
-    mode: z.enum(['online', 'offline']),
-    paymentId: Id,
-    authorizationId: Id,
-    amount: Amount,
-    currency: Currency,
-    accountId: Hex16.nullish(),
-    deviceId: Hex16.nullish(),
-    counter: U32.nullish(),
-    laneId: Label,
-    registerId: Label,
-    occurredAt: z.iso.datetime({ offset: true }),
-    prevHash: Hex64,
-    hash: Hex64,
-  })
-  .transform((entry): LedgerEntry => {
-    const { accountId, deviceId, counter, ...rest } = entry;
-    return {
-      ...rest,
-      ...(accountId == null ? {} : { accountId }),
-      ...(deviceId == null ? {} : { deviceId }),
-      ...(counter == null ? {} : { counter }),
-    };
-  });
-
-export const LedgerBatchSchema = z.strictObject({
-  storeId: StoreId,
-  batchId: Id,
-  entries: z.array(LedgerEntrySchema).max(LEDGER_LIMITS.batchEntriesMax),
+const LedgerEntrySchema = z.strictObject({
+  seq: z.int().positive(),
+  entryId: Id,
+  type: z.enum(ENTRY_TYPES),
+  mode: z.enum(['online', 'offline']),
+  paymentId: Id,
+  authorizationId: Id,
+  amount: Amount,
+  currency: Currency,
+  accountId: Hex16.nullish(),
+  deviceId: Hex16.nullish(),
+  counter: U32.nullish(),
+  laneId: Label,
+  registerId: Label,
+  occurredAt: z.iso.datetime({ offset: true }),
+  prevHash: Hex64,
+  hash: Hex64,
 });
+
+/**
+ * The entry as the ledger holds it, optional fields absent rather than null. Written out field by field and run
+ * once per batch, not as a transform per entry: at a batch of 1,000 that is about a third of the parse time.
+ */
+function asLedgerEntry(entry: z.infer<typeof LedgerEntrySchema>): LedgerEntry {
+  const out: LedgerEntry = {
+    seq: entry.seq,
+    entryId: entry.entryId,
+    type: entry.type,
+    mode: entry.mode,
+    paymentId: entry.paymentId,
+    authorizationId: entry.authorizationId,
+    amount: entry.amount,
+    currency: entry.currency,
+    laneId: entry.laneId,
+    registerId: entry.registerId,
+    occurredAt: entry.occurredAt,
+    prevHash: entry.prevHash,
+    hash: entry.hash,
+  };
+  if (entry.accountId != null) out.accountId = entry.accountId;
+  if (entry.deviceId != null) out.deviceId = entry.deviceId;
+  if (entry.counter != null) out.counter = entry.counter;
+  return out;
+}
+
+export const LedgerBatchSchema = z
+  .strictObject({
+    storeId: StoreId,
+    batchId: Id,
+    entries: z.array(LedgerEntrySchema).max(LEDGER_LIMITS.batchEntriesMax),
+  })
+  .transform((batch) => ({ ...batch, entries: batch.entries.map(asLedgerEntry) }));
 
 export const EnrollRequestSchema = z.strictObject({
   accountId: Hex16,
