@@ -6,6 +6,7 @@
 // against the machine: building the backlog (Ledger.append + outbox row, in transactions of 100,000), and a loop of
 // empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor).
 // Usage: node dist/bench/sync-backlog.js [--entries 1000000] [--accounts 100] [--batch 1000] [--keep] [--summary FILE]
+//   [--cpu-prof DIR] (both children write V8 CPU profiles there: node --cpu-prof --cpu-prof-dir DIR)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,8 +47,13 @@ const { values } = parseArgs({
     config: { type: 'string' },
     keep: { type: 'boolean', default: false },
     summary: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
+
+/** Node flags for the two children: a CPU profile each when asked. */
+const childFlags =
+  values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']];
 
 if (values.role === 'uploader') await uploaderRole(values.config!);
 else await main(Number(values.entries), Number(values.accounts), values.keep);
@@ -86,14 +92,16 @@ async function main(entries: number, accounts: number, keep: boolean): Promise<v
     const check = await verify(wallet, dbFile, entries, Math.ceil(entries / accounts));
     report({ entries, accounts, buildMs, floorMs, ...upload, ...check });
   } finally {
+    const exited = new Promise((resolve) => wallet.process.once('exit', resolve));
     wallet.process.kill('SIGTERM');
+    await exited;
     if (keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function spawnWallet(dbPath: string): Promise<WalletProcess> {
-  const child = spawn(process.execPath, [distPath('bench/sync-wallet.js'), '--db', dbPath], {
+  const child = spawn(process.execPath, [...childFlags, distPath('bench/sync-wallet.js'), '--db', dbPath], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -196,7 +204,7 @@ async function runUploader(
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [distPath('bench/sync-backlog.js'), '--role', 'uploader', '--config', configFile],
+    [...childFlags, distPath('bench/sync-backlog.js'), '--role', 'uploader', '--config', configFile],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
