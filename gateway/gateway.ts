@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ScannerDeps } from '../drivers/factory.js';
 import { type SyncHandle, type SyncStatus, startSync } from '../sync/index.js';
 import type { Config } from './config.js';
+import { commitGroup } from './db/commit-group.js';
 import { type Db, openDatabase } from './db/open.js';
 import { createRegisterApp, type RegisterApp } from './http/app.js';
 import { EventHub } from './http/events.js';
@@ -94,7 +95,8 @@ async function assemble(
   now: () => number,
 ): Promise<RunningGateway> {
   const health = new WalletHealth(config.wallet.healthWindowMs, now);
-  const hub = new EventHub();
+  const commits = commitGroup(db);
+  const hub = new EventHub(() => commits.durable());
   let service: PaymentService | undefined;
   let lanes: Lanes | undefined;
   const metrics = createMetrics({
@@ -214,12 +216,16 @@ async function assemble(
       paymentService.stopAccepting();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await paymentService.drain(config.http.shutdownGraceMs);
+      // The decisions just finished are answered once on disk: commit now and let those answers go out.
+      commits.flush();
+      await new Promise<void>((resolve) => setImmediate(resolve));
       api.sse.closeAll();
       server.closeAllConnections();
       await serverClosed;
       await lanesRef.close();
       await sync.stop();
       health.stop();
+      commits.flush();
       db.close();
       logger.info('gateway stopped');
     })();

@@ -3,6 +3,7 @@
 // A refund's outcome is handed to the payments side (onRefundSettled, idempotent) before its row is marked, so a
 // crash between the two only repeats the call and the callback.
 import type { Logger } from 'pino';
+import { commitGroup } from '../gateway/db/commit-group.js';
 import type { Db } from '../gateway/db/open.js';
 import { WalletCallError, type WalletClient } from '../gateway/wallet-client/wallet-client.js';
 import { type BackoffPolicy, backoffDelayMs, deadline } from './backoff.js';
@@ -85,6 +86,12 @@ export class CallSender {
     keepGoing: () => boolean = () => true,
   ): Promise<CallsSummary> {
     const summary: CallsSummary = { done: 0, rejected: 0, failed: 0, deferred: 0 };
+    // Only calls on disk go upstream.
+    try {
+      await commitGroup(this.#deps.db).quiescent();
+    } catch {
+      return summary;
+    }
     const now = this.#deps.now();
     const reversals = this.#s.due.all('reversal', now, this.#deps.callsPerPassMax);
     const refunds = this.#deps.onRefundSettled

@@ -4,6 +4,7 @@
 // A 409 chain_broken stops uploading and is recorded for status, metrics and a loud log line.
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { commitGroup } from '../gateway/db/commit-group.js';
 import type { Db } from '../gateway/db/open.js';
 import type { LedgerEntry } from '../gateway/ledger/chain.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
@@ -124,6 +125,13 @@ export class LedgerUploader {
 
   /** Sends the next batch, if any, and records the outcome. Never throws for a wallet fault. */
   async step(signal: AbortSignal): Promise<BatchStep> {
+    // Only entries on disk go upstream: one the gateway could still lose would fork the chain at the wallet.
+    try {
+      await commitGroup(this.#deps.db).quiescent();
+    } catch {
+      this.#prepared = null;
+      return { kind: 'idle' };
+    }
     const batch = this.#prepared ?? this.#nextBatch();
     this.#prepared = null;
     if (batch === null) return { kind: 'idle' };

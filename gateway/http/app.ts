@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { createDashboard } from '../dashboard/routes.js';
+import { commitGroup } from '../db/commit-group.js';
 import { GatewayError, toGatewayError } from '../errors.js';
 import type { GatewayStatus } from '../gateway.js';
 import type { PaymentService } from '../payments/service.js';
@@ -104,6 +105,8 @@ export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
 
 function paymentRoutes(router: express.Router, options: RegisterAppOptions): void {
   const { service } = options;
+  // A register hears of a write only once it is on disk (gateway/db/commit-group.ts).
+  const commits = commitGroup(service.repo.db);
   const createSchema = createPaymentSchema(options.config.payments);
 
   router.post('/payments', async (req, res) => {
@@ -116,6 +119,7 @@ function paymentRoutes(router: express.Router, options: RegisterAppOptions): voi
       );
       return { status: 201, body: payment };
     });
+    await commits.durable();
     res.status(response.status).json(response.body);
   });
 
@@ -126,13 +130,17 @@ function paymentRoutes(router: express.Router, options: RegisterAppOptions): voi
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const wait = Math.min(waitMs ?? 0, options.config.http.longPollMaxMs);
-    res.json(await service.waitForChange(req.params.id as string, wait, abort.signal));
+    const payment = await service.waitForChange(req.params.id as string, wait, abort.signal);
+    await commits.durable();
+    res.json(payment);
   });
 
   router.post('/payments/:id/cancel', async (req, res) => {
     const register = registerOf(res);
     ownPayment(service, register, req.params.id as string);
-    res.json(await service.cancel(req.params.id as string));
+    const payment = await service.cancel(req.params.id as string);
+    await commits.durable();
+    res.json(payment);
   });
 
   router.post('/payments/:id/refunds', async (req, res) => {
@@ -152,6 +160,7 @@ function paymentRoutes(router: express.Router, options: RegisterAppOptions): voi
       });
       return { status: result.status, body: { refund: result.refund, payment: result.payment } };
     });
+    await commits.durable();
     res.status(response.status).json(response.body);
   });
 }
@@ -202,10 +211,11 @@ function errorBody(error: GatewayError): { error: Record<string, unknown> } {
 function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const failure = fromExpress(error);
+    const route = routeOf(req);
     if (failure.status >= 500) {
-      logger.error({ err: failure.cause ?? failure, method: req.method, path: req.path }, 'request failed');
+      logger.error({ err: failure.cause ?? failure, method: req.method, route }, 'request failed');
     } else {
-      logger.debug({ code: failure.code, method: req.method, path: req.path }, 'request refused');
+      logger.debug({ error: failure.code, method: req.method, route }, 'request refused');
     }
     if (res.headersSent) {
       res.end();
@@ -215,7 +225,17 @@ function errorHandler(logger: Logger) {
   };
 }
 
-/** body-parser's errors carry `type`; they become our codes without echoing the body. */
+/** The route pattern that took the request, never its raw path: a caller may put a key or a pay code there. */
+function routeOf(req: Request): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof pattern === 'string' ? pattern : '(no route)';
+}
+
+/**
+ * body-parser's errors carry `type`; they become our codes without echoing the body. What else the parsers and
+ * the router refuse as the caller's fault (a compressed body that does not inflate, a path that is not valid
+ * percent-encoding) carries status 400: invalid input, not an internal error.
+ */
 function fromExpress(error: unknown): GatewayError {
   const type = (error as { type?: string } | null)?.type;
   if (type === 'entity.too.large')
@@ -225,5 +245,9 @@ function fromExpress(error: unknown): GatewayError {
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new GatewayError('invalid_request', 'the body must be UTF-8 JSON');
   }
+  if (error instanceof URIError)
+    return new GatewayError('invalid_request', 'the path is not valid percent-encoding');
+  if (!(error instanceof GatewayError) && (error as { status?: unknown } | null)?.status === 400)
+    return new GatewayError('invalid_request', 'the request body cannot be read');
   return toGatewayError(error);
 }

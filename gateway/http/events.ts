@@ -16,13 +16,27 @@ export interface LaneEvent {
 }
 
 export class EventHub extends EventEmitter<{ event: [LaneEvent] }> {
-  constructor() {
+  readonly #durable: (() => Promise<void>) | undefined;
+
+  /**
+   * `durable`: settles once what the event reports is on disk (gateway/db/commit-group.ts); an event is heard
+   * only then, in the order published, and never when the write behind it was lost.
+   */
+  constructor(durable?: () => Promise<void>) {
     super();
     this.setMaxListeners(0);
+    this.#durable = durable;
   }
 
   publish(event: LaneEvent): void {
-    this.emit('event', event);
+    if (this.#durable === undefined) {
+      this.emit('event', event);
+      return;
+    }
+    this.#durable().then(
+      () => this.emit('event', event),
+      () => undefined,
+    );
   }
 }
 

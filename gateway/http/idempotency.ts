@@ -2,6 +2,7 @@
 // first response; another body under the key is 422; a request still running under the key is 409.
 // Kept in SQLite so that a register retrying after a gateway restart gets the first outcome, not a second payment.
 import { createHash } from 'node:crypto';
+import { commitGroup } from '../db/commit-group.js';
 import type { Db } from '../db/open.js';
 import { GatewayError } from '../errors.js';
 
@@ -67,44 +68,41 @@ export class IdempotencyStore {
 
   claim(registerId: string, key: string, requestHash: string, nowMs: number): Claim {
     const slot = `${registerId}\n${key}`;
-    return this.#db
-      .transaction((): Claim => {
-        const row = this.#s.get.get(registerId, key);
-        if (row === undefined) {
-          this.#s.insert.run(registerId, key, requestHash, nowMs);
-          this.#inFlight.add(slot);
-          return { kind: 'new' };
-        }
-        if (row.request_hash !== requestHash) {
-          throw new GatewayError(
-            'idempotency_conflict',
-            'this Idempotency-Key was used with another request',
-          );
-        }
-        if (row.response_json !== null) {
-          return {
-            kind: 'replay',
-            response: { status: row.status_code!, body: JSON.parse(row.response_json) },
-          };
-        }
-        if (this.#inFlight.has(slot) || row.payment_id === null) {
-          throw new GatewayError(
-            'idempotency_in_flight',
-            'a request with this Idempotency-Key is still running',
-          );
-        }
-        return { kind: 'orphan', paymentId: row.payment_id };
-      })
-      .immediate();
+    return commitGroup(this.#db).write((): Claim => {
+      const row = this.#s.get.get(registerId, key);
+      if (row === undefined) {
+        this.#s.insert.run(registerId, key, requestHash, nowMs);
+        this.#inFlight.add(slot);
+        return { kind: 'new' };
+      }
+      if (row.request_hash !== requestHash) {
+        throw new GatewayError('idempotency_conflict', 'this Idempotency-Key was used with another request');
+      }
+      if (row.response_json !== null) {
+        return {
+          kind: 'replay',
+          response: { status: row.status_code!, body: JSON.parse(row.response_json) },
+        };
+      }
+      if (this.#inFlight.has(slot) || row.payment_id === null) {
+        throw new GatewayError(
+          'idempotency_in_flight',
+          'a request with this Idempotency-Key is still running',
+        );
+      }
+      return { kind: 'orphan', paymentId: row.payment_id };
+    });
   }
 
   /** Links the key to the payment as soon as it exists, so a crash mid-request cannot make a second one. */
   linkPayment(registerId: string, key: string, paymentId: string): void {
-    this.#s.setPayment.run(paymentId, registerId, key);
+    commitGroup(this.#db).write(() => this.#s.setPayment.run(paymentId, registerId, key));
   }
 
   save(registerId: string, key: string, response: StoredResponse): void {
-    this.#s.save.run(response.status, JSON.stringify(response.body), registerId, key);
+    commitGroup(this.#db).write(() =>
+      this.#s.save.run(response.status, JSON.stringify(response.body), registerId, key),
+    );
     this.#inFlight.delete(`${registerId}\n${key}`);
   }
 
@@ -113,7 +111,7 @@ export class IdempotencyStore {
    * already created its payment: then a retry is answered with that payment.
    */
   release(registerId: string, key: string): void {
-    this.#s.forget.run(registerId, key);
+    commitGroup(this.#db).write(() => this.#s.forget.run(registerId, key));
     this.#inFlight.delete(`${registerId}\n${key}`);
   }
 }

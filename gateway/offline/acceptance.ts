@@ -2,6 +2,7 @@
 // the offline decision — limits in force, device and store state, the rules, then approve or decline — in one
 // IMMEDIATE transaction, so two lanes can never both spend the same headroom. Also the `offline` part of /v1/status.
 import type { Logger } from 'pino';
+import { commitGroup } from '../db/commit-group.js';
 import type { Db } from '../db/open.js';
 import type { BasketLine, PaymentRow } from '../payments/payment.js';
 import type { PaymentRepository } from '../payments/repository.js';
@@ -96,30 +97,28 @@ export class OfflineAcceptance {
     certificate: DeviceCertificateInfo,
   ): { row: PaymentRow; decision: OfflineDecision } | null {
     const { db, repo, settlement } = this.#options;
-    return db
-      .transaction(() => {
-        const row = repo.get(paymentId);
-        if (row === undefined || row.state !== 'authorizing') return null;
-        const now = this.#options.now();
-        const decision = decideOffline(
-          this.limits(),
-          this.#state.device(certificate.deviceId),
-          { unsyncedTotal: this.#state.storeTotal(), feedRefreshedAt: readFeedRefreshedAt(db) },
-          {
-            amount: row.amount,
-            basket: row.basket_json === null ? null : (JSON.parse(row.basket_json) as BasketLine[]),
-            offlineLimit: certificate.offlineLimit,
-            enrolledAt: certificate.enrolledAt,
-          },
-          now,
-        );
-        this.#state.rememberDevice(certificate, now);
-        const settled = decision.approved
-          ? settlement.approve(paymentId, { mode: 'offline' })
-          : settlement.decline(paymentId, decision.reason, { mode: 'offline', reverse: true });
-        return settled === null ? null : { row: settled, decision };
-      })
-      .immediate();
+    return commitGroup(db).write(() => {
+      const row = repo.get(paymentId);
+      if (row === undefined || row.state !== 'authorizing') return null;
+      const now = this.#options.now();
+      const decision = decideOffline(
+        this.limits(),
+        this.#state.device(certificate.deviceId),
+        { unsyncedTotal: this.#state.storeTotal(), feedRefreshedAt: readFeedRefreshedAt(db) },
+        {
+          amount: row.amount,
+          basket: row.basket_json === null ? null : (JSON.parse(row.basket_json) as BasketLine[]),
+          offlineLimit: certificate.offlineLimit,
+          enrolledAt: certificate.enrolledAt,
+        },
+        now,
+      );
+      this.#state.rememberDevice(certificate, now);
+      const settled = decision.approved
+        ? settlement.approve(paymentId, { mode: 'offline' })
+        : settlement.decline(paymentId, decision.reason, { mode: 'offline', reverse: true });
+      return settled === null ? null : { row: settled, decision };
+    });
   }
 
   status(offlineSince: string | null): OfflineStatus {

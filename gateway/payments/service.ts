@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from '../../drivers/log-budget.js';
 import type { Config } from '../config.js';
+import { commitGroup, StorageLost } from '../db/commit-group.js';
 import type { Db } from '../db/open.js';
 import type { DeclineReason } from '../decline-reasons.js';
 import { GatewayError } from '../errors.js';
@@ -83,6 +84,9 @@ export interface PaymentServiceOptions {
   now?: () => number;
 }
 
+/** How often open payments are looked over for decisions a failing disk lost (see #sweep). */
+const SWEEP_INTERVAL_MS = 1_000;
+
 export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   readonly repo: PaymentRepository;
   readonly settlement: Settlement;
@@ -96,8 +100,12 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   /** Per lane (lanes are bounded by the config): a flood of stray scans must not flood the log. */
   readonly #droppedScanLog = new Map<string, LogBudget>();
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Payments this process is deciding now: the sweep leaves them alone. */
+  readonly #deciding = new Set<string>();
   readonly #abort = new AbortController();
   #accepting = true;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweepFailing = false;
 
   constructor(options: PaymentServiceOptions) {
     super();
@@ -132,32 +140,27 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     const id = randomUUID();
     const now = this.#now();
     const payCode = input.payCode;
-    this.#options.db
-      .transaction(() => {
-        if (this.repo.countOpen() >= this.#settings.payments.openMax) {
-          throw new GatewayError('overloaded', 'too many payments are open; try again shortly');
-        }
-        if (payCode === undefined && this.repo.awaitingOnLane(input.laneId) !== undefined) {
-          throw new GatewayError(
-            'lane_busy',
-            `lane ${input.laneId} already has a payment waiting for a scan`,
-          );
-        }
-        this.repo.insert({
-          id,
-          register_id: input.registerId,
-          lane_id: input.laneId,
-          state: payCode === undefined ? 'awaiting_scan' : 'authorizing',
-          amount: input.amount,
-          currency: input.currency,
-          order_ref: input.orderRef,
-          basket_json: input.basket === undefined ? null : JSON.stringify(input.basket),
-          code_hash: payCode === undefined ? null : codeHashOf(payCode),
-          created_at: now,
-          scan_deadline_at: payCode === undefined ? now + this.#settings.payments.scanTimeoutMs : null,
-        });
-      })
-      .immediate();
+    commitGroup(this.#options.db).write(() => {
+      if (this.repo.countOpen() >= this.#settings.payments.openMax) {
+        throw new GatewayError('overloaded', 'too many payments are open; try again shortly');
+      }
+      if (payCode === undefined && this.repo.awaitingOnLane(input.laneId) !== undefined) {
+        throw new GatewayError('lane_busy', `lane ${input.laneId} already has a payment waiting for a scan`);
+      }
+      this.repo.insert({
+        id,
+        register_id: input.registerId,
+        lane_id: input.laneId,
+        state: payCode === undefined ? 'awaiting_scan' : 'authorizing',
+        amount: input.amount,
+        currency: input.currency,
+        order_ref: input.orderRef,
+        basket_json: input.basket === undefined ? null : JSON.stringify(input.basket),
+        code_hash: payCode === undefined ? null : codeHashOf(payCode),
+        created_at: now,
+        scan_deadline_at: payCode === undefined ? now + this.#settings.payments.scanTimeoutMs : null,
+      });
+    });
     onCreated?.(id);
     this.#log.info({ paymentId: id, laneId: input.laneId, amount: input.amount }, 'payment created');
     if (payCode === undefined) {
@@ -165,8 +168,11 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       return this.#publish(this.repo.get(id)!);
     }
     this.#publish(this.repo.get(id)!);
-    await this.#track(this.#decide(id, payCode));
-    return toApiPayment(this.repo.get(id)!);
+    await this.#track(this.#decide(id, payCode), id);
+    const decided = this.repo.get(id);
+    // Gone: the commit that held it failed (a full or failing disk) and took the payment with it.
+    if (decided === undefined) throw commitGroup(this.#options.db).lastFailure ?? new StorageLost();
+    return toApiPayment(decided);
   }
 
   get(id: string): Payment | undefined {
@@ -203,6 +209,16 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
 
   /** A scan from one of the lane's scanners: it pays the lane's waiting payment, or is reported and dropped. */
   onScan(laneId: string, scan: LaneScan): void {
+    try {
+      this.#takeScan(laneId, scan);
+    } catch (error) {
+      // A scanner's event must not throw (a real driver would take the process down). Nothing was decided: the
+      // payment still waits, and the customer scans again.
+      this.#log.error({ err: error, laneId }, 'scan could not be recorded (storage?): dropped');
+    }
+  }
+
+  #takeScan(laneId: string, scan: LaneScan): void {
     const notice: ScanNotice = {
       laneId,
       deviceId: scan.deviceId,
@@ -306,14 +322,47 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       } else if (row.authorization_id === null) {
         this.#publishOrNull(this.settlement.decline(row.id, 'online_required'));
       } else {
-        this.#track(this.#recoverAuthorizing(row));
+        this.#track(this.#recoverAuthorizing(row), row.id);
       }
+    }
+    this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Decisions a failing disk lost (a write that threw, a commit SQLite undid) leave a payment open in the file with
+   * nothing in this process deciding it. Past its deadline — an authorizing one past the wallet's, a waiting one past
+   * its scan timeout with no timer left — it is declined with a reversal queued, or expired: none stays open, and
+   * its register, told an error, never sees it approved later. While the disk still refuses, the next sweep retries.
+   */
+  #sweep(): void {
+    const now = this.#now();
+    try {
+      for (const row of this.repo.openPayments()) {
+        if (this.#deciding.has(row.id) || this.#scanTimers.has(row.id)) continue;
+        if (row.state === 'awaiting_scan' && (row.scan_deadline_at ?? 0) <= now) {
+          this.#publishOrNull(this.settlement.decline(row.id, 'scan_timeout', { from: ['awaiting_scan'] }));
+        }
+        const deadline = row.authorize_deadline_at ?? row.updated_at + this.#settings.wallet.timeoutMs;
+        if (row.state === 'authorizing' && deadline <= now) {
+          const declined = this.settlement.decline(row.id, 'online_required', { reverse: true });
+          if (declined === null) continue;
+          this.#log.warn({ paymentId: row.id }, 'decision lost by a failing disk: declined, reversal queued');
+          this.emit('outbox');
+          this.#publish(declined);
+        }
+      }
+      this.#sweepFailing = false;
+    } catch (error) {
+      if (!this.#sweepFailing)
+        this.#log.error({ err: error }, 'open payments could not be settled (storage?)');
+      this.#sweepFailing = true;
     }
   }
 
   /** Stops new payments and scans; payments still waiting for a scan are cancelled. */
   stopAccepting(): void {
     this.#accepting = false;
+    clearInterval(this.#sweepTimer);
     for (const row of this.repo.openPayments()) {
       if (row.state === 'awaiting_scan') this.#publishOrNull(this.settlement.cancel(row.id));
     }
@@ -351,7 +400,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     if (!claimed) return Promise.resolve();
     this.#clearScanTimer(row.id);
     this.#publish(this.repo.get(row.id)!);
-    return this.#track(this.#decide(row.id, text));
+    return this.#track(this.#decide(row.id, text), row.id);
   }
 
   async #decide(id: string, text: string): Promise<void> {
@@ -402,32 +451,30 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
    * replayed. While the wallet health says offline, a code that may be decided offline gets only a short probe.
    */
   #reserve(id: string, code: Pc1Code | 'numeric', offlineAllowed: boolean): PaymentRow | DeclineReason {
-    return this.#options.db
-      .transaction((): PaymentRow | DeclineReason => {
-        const now = this.#now();
-        const { timeoutMs } = this.#settings.wallet;
-        const probe = offlineAllowed && this.#options.health?.mode === 'offline';
-        const budgetMs = probe ? Math.min(this.offline.limits().probeTimeoutMs, timeoutMs) : timeoutMs;
-        const patch: Partial<PaymentRow> = {
-          authorization_id: `a_${randomUUID()}`,
-          authorize_deadline_at: now + budgetMs,
-          code_kind: code === 'numeric' ? 'numeric' : 'pc1',
-          updated_at: now,
-        };
-        if (code !== 'numeric') {
-          const { accountId, deviceId } = code.certificate;
-          if (code.counter <= (this.repo.maxCounter(deviceId) ?? 0)) return 'code_replayed';
-          if (this.repo.isAccountFrozen(accountId)) return 'account_frozen';
-          if (this.repo.isDeviceRevoked(deviceId)) return 'device_revoked';
-          const laneId = this.repo.get(id)!.lane_id;
-          if (!this.offline.admitVelocity({ id, accountId, laneId }, now)) return 'velocity_exceeded';
-          this.repo.raiseCounter(deviceId, code.counter, now);
-          Object.assign(patch, { account_id: accountId, device_id: deviceId, counter: code.counter });
-        }
-        if (!this.repo.update(id, ['authorizing'], patch)) throw new Error(`payment ${id} left authorizing`);
-        return this.repo.get(id)!;
-      })
-      .immediate();
+    return commitGroup(this.#options.db).write((): PaymentRow | DeclineReason => {
+      const now = this.#now();
+      const { timeoutMs } = this.#settings.wallet;
+      const probe = offlineAllowed && this.#options.health?.mode === 'offline';
+      const budgetMs = probe ? Math.min(this.offline.limits().probeTimeoutMs, timeoutMs) : timeoutMs;
+      const patch: Partial<PaymentRow> = {
+        authorization_id: `a_${randomUUID()}`,
+        authorize_deadline_at: now + budgetMs,
+        code_kind: code === 'numeric' ? 'numeric' : 'pc1',
+        updated_at: now,
+      };
+      if (code !== 'numeric') {
+        const { accountId, deviceId } = code.certificate;
+        if (code.counter <= (this.repo.maxCounter(deviceId) ?? 0)) return 'code_replayed';
+        if (this.repo.isAccountFrozen(accountId)) return 'account_frozen';
+        if (this.repo.isDeviceRevoked(deviceId)) return 'device_revoked';
+        const laneId = this.repo.get(id)!.lane_id;
+        if (!this.offline.admitVelocity({ id, accountId, laneId }, now)) return 'velocity_exceeded';
+        this.repo.raiseCounter(deviceId, code.counter, now);
+        Object.assign(patch, { account_id: accountId, device_id: deviceId, counter: code.counter });
+      }
+      if (!this.repo.update(id, ['authorizing'], patch)) throw new Error(`payment ${id} left authorizing`);
+      return this.repo.get(id)!;
+    });
   }
 
   async #askWallet(row: PaymentRow, text: string, offlineAllowed: boolean): Promise<OnlineOutcome> {
@@ -441,6 +488,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       ...(row.basket_json === null ? {} : { basket: JSON.parse(row.basket_json) as BasketLine[] }),
       createdAt: Math.floor(row.created_at / 1000),
     };
+    // The authorization id goes out only once it is on disk: a retry after a crash must reuse it.
+    await commitGroup(this.#options.db).durable();
     const outcome = await authorizeOnline(this.#options.wallet, request, {
       deadlineAt: row.authorize_deadline_at!,
       queryIntervalMs: this.#settings.wallet.queryIntervalMs,
@@ -528,24 +577,22 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   // ——— refunds ———
 
   #reserveRefund(row: PaymentRow, input: { refundId: string; registerId: string; amount: number }): void {
-    this.#options.db
-      .transaction(() => {
-        const current = this.repo.get(row.id)!;
-        if (current.state !== 'approved' && current.state !== 'partially_refunded') {
-          throw new GatewayError('not_allowed', `a payment in state ${current.state} cannot be refunded`);
-        }
-        if (this.repo.refundsHeld(row.id) + input.amount > current.amount) {
-          throw new GatewayError('refund_exceeds_payment', 'refunds would exceed the amount paid');
-        }
-        this.repo.insertRefund({
-          id: input.refundId,
-          payment_id: row.id,
-          register_id: input.registerId,
-          amount: input.amount,
-          created_at: this.#now(),
-        });
-      })
-      .immediate();
+    commitGroup(this.#options.db).write(() => {
+      const current = this.repo.get(row.id)!;
+      if (current.state !== 'approved' && current.state !== 'partially_refunded') {
+        throw new GatewayError('not_allowed', `a payment in state ${current.state} cannot be refunded`);
+      }
+      if (this.repo.refundsHeld(row.id) + input.amount > current.amount) {
+        throw new GatewayError('refund_exceeds_payment', 'refunds would exceed the amount paid');
+      }
+      this.repo.insertRefund({
+        id: input.refundId,
+        payment_id: row.id,
+        register_id: input.registerId,
+        amount: input.amount,
+        created_at: this.#now(),
+      });
+    });
   }
 
   async #sendRefund(row: PaymentRow, refundId: string, amount: number): Promise<void> {
@@ -555,6 +602,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         AbortSignal.timeout(this.#settings.wallet.timeoutMs),
         this.#abort.signal,
       ]);
+      await commitGroup(this.#options.db).durable();
       await this.#options.wallet.refund(request, signal);
       this.settleRefund(refundId, { ok: true });
     } catch (error) {
@@ -563,9 +611,9 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         return;
       }
       this.#log.warn({ err: error, paymentId: row.id }, 'refund outcome unknown; queued for sync');
-      this.#options.db.transaction(() =>
+      commitGroup(this.#options.db).write(() =>
         this.repo.enqueueRefund(refundId, request.authorizationId, amount, this.#now()),
-      )();
+      );
       this.emit('outbox');
     }
   }
@@ -593,7 +641,12 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     this.#clearScanTimer(id);
     const timer = setTimeout(() => {
       this.#scanTimers.delete(id);
-      this.#publishOrNull(this.settlement.decline(id, 'scan_timeout', { from: ['awaiting_scan'] }));
+      try {
+        this.#publishOrNull(this.settlement.decline(id, 'scan_timeout', { from: ['awaiting_scan'] }));
+      } catch (error) {
+        // Not thrown out of a timer (that ends the process): the sweep expires it once the disk takes writes.
+        this.#log.error({ err: error, paymentId: id }, 'scan timeout could not be recorded (storage?)');
+      }
     }, ms);
     timer.unref();
     this.#scanTimers.set(id, timer);
@@ -605,9 +658,15 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     this.#scanTimers.delete(id);
   }
 
-  #track<T>(work: Promise<T>): Promise<T> {
+  #track<T>(work: Promise<T>, paymentId?: string): Promise<T> {
     this.#inflight.add(work);
-    void work.finally(() => this.#inflight.delete(work)).catch(() => undefined);
+    if (paymentId !== undefined) this.#deciding.add(paymentId);
+    void work
+      .finally(() => {
+        this.#inflight.delete(work);
+        if (paymentId !== undefined) this.#deciding.delete(paymentId);
+      })
+      .catch(() => undefined);
     return work;
   }
 

@@ -2,6 +2,7 @@
 // compare-and-set on its state and writes its ledger entry and outbox rows in the same SQLite transaction.
 // Settling the same payment twice changes nothing: the second compare-and-set fails and nothing is written.
 import { randomUUID } from 'node:crypto';
+import { commitGroup } from '../db/commit-group.js';
 import type { DeclineReason } from '../decline-reasons.js';
 import type { EntryType } from '../ledger/chain.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -27,28 +28,26 @@ export class Settlement {
 
   /** authorizing → approved, with its authorization entry upstream-bound. */
   approve(id: string, approval: Approval): PaymentRow | null {
-    return this.#repo.db
-      .transaction(() => {
-        const row = this.#repo.get(id);
-        if (row === undefined || row.authorization_id === null) return null;
-        const now = this.#now();
-        const accountId = approval.accountId ?? row.account_id;
-        const deviceId = approval.deviceId ?? row.device_id;
-        const moved = this.#repo.update(id, ['authorizing'], {
-          state: 'approved',
-          approved: 1,
-          reason: null,
-          mode: approval.mode,
-          account_id: accountId,
-          device_id: deviceId,
-          decided_at: now,
-          updated_at: now,
-        });
-        if (!moved) return null;
-        this.#append(row, 'authorization', approval.mode, row.amount, now, { accountId, deviceId });
-        return this.#repo.get(id)!;
-      })
-      .immediate();
+    return commitGroup(this.#repo.db).write(() => {
+      const row = this.#repo.get(id);
+      if (row === undefined || row.authorization_id === null) return null;
+      const now = this.#now();
+      const accountId = approval.accountId ?? row.account_id;
+      const deviceId = approval.deviceId ?? row.device_id;
+      const moved = this.#repo.update(id, ['authorizing'], {
+        state: 'approved',
+        approved: 1,
+        reason: null,
+        mode: approval.mode,
+        account_id: accountId,
+        device_id: deviceId,
+        decided_at: now,
+        updated_at: now,
+      });
+      if (!moved) return null;
+      this.#append(row, 'authorization', approval.mode, row.amount, now, { accountId, deviceId });
+      return this.#repo.get(id)!;
+    });
   }
 
   /**
@@ -60,53 +59,47 @@ export class Settlement {
     reason: DeclineReason,
     options: { mode?: PaymentMode; reverse?: boolean; from?: PaymentRow['state'][] } = {},
   ): PaymentRow | null {
-    return this.#repo.db
-      .transaction(() => {
-        const row = this.#repo.get(id);
-        if (row === undefined) return null;
-        const now = this.#now();
-        const moved = this.#repo.update(id, options.from ?? ['authorizing'], {
-          state: reason === 'scan_timeout' ? 'expired' : 'declined',
-          approved: 0,
-          reason,
-          mode: options.mode ?? null,
-          decided_at: now,
-          updated_at: now,
-        });
-        if (!moved) return null;
-        if (options.reverse && row.authorization_id !== null) {
-          this.#append(row, 'reversal', 'online', row.amount, now, {});
-          this.#repo.enqueueReversal(row.authorization_id, now);
-        }
-        return this.#repo.get(id)!;
-      })
-      .immediate();
+    return commitGroup(this.#repo.db).write(() => {
+      const row = this.#repo.get(id);
+      if (row === undefined) return null;
+      const now = this.#now();
+      const moved = this.#repo.update(id, options.from ?? ['authorizing'], {
+        state: reason === 'scan_timeout' ? 'expired' : 'declined',
+        approved: 0,
+        reason,
+        mode: options.mode ?? null,
+        decided_at: now,
+        updated_at: now,
+      });
+      if (!moved) return null;
+      if (options.reverse && row.authorization_id !== null) {
+        this.#append(row, 'reversal', 'online', row.amount, now, {});
+        this.#repo.enqueueReversal(row.authorization_id, now);
+      }
+      return this.#repo.get(id)!;
+    });
   }
 
   /** awaiting_scan → cancelled: nothing was sent, nothing to record upstream. */
   cancel(id: string): PaymentRow | null {
-    return this.#repo.db
-      .transaction(() => {
-        const now = this.#now();
-        const moved = this.#repo.update(id, ['awaiting_scan'], { state: 'cancelled', updated_at: now });
-        return moved ? this.#repo.get(id)! : null;
-      })
-      .immediate();
+    return commitGroup(this.#repo.db).write(() => {
+      const now = this.#now();
+      const moved = this.#repo.update(id, ['awaiting_scan'], { state: 'cancelled', updated_at: now });
+      return moved ? this.#repo.get(id)! : null;
+    });
   }
 
   /** approved → voided: a void entry and a prompt reversal of the authorization. */
   void(id: string): PaymentRow | null {
-    return this.#repo.db
-      .transaction(() => {
-        const row = this.#repo.get(id);
-        if (row === undefined || row.authorization_id === null) return null;
-        const now = this.#now();
-        if (!this.#repo.update(id, ['approved'], { state: 'voided', updated_at: now })) return null;
-        this.#append(row, 'void', row.mode ?? 'online', row.amount, now, {});
-        this.#repo.enqueueReversal(row.authorization_id, now);
-        return this.#repo.get(id)!;
-      })
-      .immediate();
+    return commitGroup(this.#repo.db).write(() => {
+      const row = this.#repo.get(id);
+      if (row === undefined || row.authorization_id === null) return null;
+      const now = this.#now();
+      if (!this.#repo.update(id, ['approved'], { state: 'voided', updated_at: now })) return null;
+      this.#append(row, 'void', row.mode ?? 'online', row.amount, now, {});
+      this.#repo.enqueueReversal(row.authorization_id, now);
+      return this.#repo.get(id)!;
+    });
   }
 
   /**
@@ -114,25 +107,23 @@ export class Settlement {
    * wallet applies the online refund and the uploaded entry once. Idempotent: a decided refund is left as is.
    */
   settleRefund(refundId: string, outcome: { ok: true } | { ok: false; reason: string }): PaymentRow | null {
-    return this.#repo.db
-      .transaction(() => {
-        const refund = this.#repo.getRefund(refundId);
-        if (refund === undefined) return null;
-        const now = this.#now();
-        const state = outcome.ok ? 'succeeded' : 'failed';
-        if (!this.#repo.finishRefund(refundId, state, outcome.ok ? null : outcome.reason, now)) return null;
-        const row = this.#repo.get(refund.payment_id)!;
-        if (!outcome.ok) return row;
-        const refunded = row.refunded_amount + refund.amount;
-        this.#repo.update(row.id, ['approved', 'partially_refunded'], {
-          state: refunded >= row.amount ? 'refunded' : 'partially_refunded',
-          refunded_amount: refunded,
-          updated_at: now,
-        });
-        this.#append(row, 'refund', row.mode ?? 'online', refund.amount, now, { entryId: refundId });
-        return this.#repo.get(row.id)!;
-      })
-      .immediate();
+    return commitGroup(this.#repo.db).write(() => {
+      const refund = this.#repo.getRefund(refundId);
+      if (refund === undefined) return null;
+      const now = this.#now();
+      const state = outcome.ok ? 'succeeded' : 'failed';
+      if (!this.#repo.finishRefund(refundId, state, outcome.ok ? null : outcome.reason, now)) return null;
+      const row = this.#repo.get(refund.payment_id)!;
+      if (!outcome.ok) return row;
+      const refunded = row.refunded_amount + refund.amount;
+      this.#repo.update(row.id, ['approved', 'partially_refunded'], {
+        state: refunded >= row.amount ? 'refunded' : 'partially_refunded',
+        refunded_amount: refunded,
+        updated_at: now,
+      });
+      this.#append(row, 'refund', row.mode ?? 'online', refund.amount, now, { entryId: refundId });
+      return this.#repo.get(row.id)!;
+    });
   }
 
   #append(
