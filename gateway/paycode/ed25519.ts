@@ -11,9 +11,22 @@ import {
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
+/**
+ * Parsed public keys by their raw bytes. Parsing costs about as much as a verification, and the same few issuer
+ * keys and each phone's key come back with every code. Bounded: the oldest entry goes first.
+ */
+const publicKeys = new Map<string, KeyObject>();
+const PUBLIC_KEYS_MAX = 4_096;
+
 export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new RangeError('an Ed25519 public key is 32 bytes');
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  const known = publicKeys.get(id);
+  if (known !== undefined) return known;
+  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  if (publicKeys.size >= PUBLIC_KEYS_MAX) publicKeys.delete(publicKeys.keys().next().value!);
+  publicKeys.set(id, key);
+  return key;
 }
 
 export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
