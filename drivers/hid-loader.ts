@@ -18,9 +18,11 @@ const importNodeHid: NodeHidImporter = async () => (await import('node-hid')) as
 const loads = new WeakMap<NodeHidImporter, Promise<HidBackend>>();
 
 export const HID_PERMISSION_HINT =
-  'On Linux, give the gateway read access to /dev/hidraw* with a udev rule, e.g. ' +
-  'KERNEL=="hidraw*", ATTRS{idVendor}=="0c2e", MODE="0660", GROUP="plugdev" in /etc/udev/rules.d/ ' +
-  '(vendor id in lower-case hex), then `udevadm control --reload-rules` and replug.';
+  'On Linux, give the gateway read access to /dev/hidraw* with a udev rule: install ' +
+  'deploy/99-tillgate-scanners.rules in /etc/udev/rules.d/ (it has lines such as ' +
+  'SUBSYSTEM=="hidraw", ATTRS{idVendor}=="0c2e", GROUP="tillgate", MODE="0660"; add your vendor id in ' +
+  'lower-case hex), run the gateway in the tillgate group (deploy/tillgate.service does), then ' +
+  '`udevadm control --reload-rules` and replug.';
 
 /** Loads node-hid (cached); rejects with E_NOSERVICE and an actionable message when it cannot. */
 export function loadHidBackend(importer: NodeHidImporter = importNodeHid): Promise<HidBackend> {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { HID_PERMISSION_HINT } from '../drivers/hid-loader.js';
 import { findCommand } from '../gateway/cli/commands.js';
 import { ConfigSchema } from '../gateway/config.js';
 
@@ -106,6 +107,13 @@ describe('deploy/99-tillgate-scanners.rules', () => {
       expect(rule).toContain('GROUP="tillgate"');
       expect(rule).toContain('MODE="0660"');
     }
+  });
+
+  it("the driver's permission hint names these rules and the group the unit runs in", () => {
+    const group = one(unit('tillgate.service'), 'Group');
+    expect(HID_PERMISSION_HINT).toContain('99-tillgate-scanners.rules');
+    expect(HID_PERMISSION_HINT).toContain(`GROUP="${group}"`);
+    expect(rules.some((r) => HID_PERMISSION_HINT.includes(r.split(', GROUP')[0]!))).toBe(true);
   });
 
   it('every rule is well formed: matches with ==, assignments with =, vendor ids as lsusb prints them', () => {

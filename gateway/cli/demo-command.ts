@@ -86,7 +86,7 @@ function banner(demo: RunningDemo, dataDir: string, delayMs: number): string {
     'Follow that payment to its decision (ID from the answer):',
     `  curl -s '${gw}/v1/payments/ID?waitMs=5000' ${auth}`,
     'Or pay in one line with a code the register read itself (the answer is the decision):',
-    `  curl -s -X POST ${gw}/v1/payments ${auth} ${json} -d "{\\"amount\\":800,\\"currency\\":\\"JPY\\",\\"orderRef\\":\\"demo-2\\",\\"payCode\\":\\"$(npx tillgate paycode --data ${dataDir} --account ${customer.accountId})\\"}"`,
+    `  curl -s -X POST ${gw}/v1/payments ${auth} ${json} -d "{\\"amount\\":800,\\"currency\\":\\"JPY\\",\\"orderRef\\":\\"demo-2\\",\\"payCode\\":\\"$(npm run -s tillgate -- paycode --data ${dataDir} --account ${customer.accountId})\\"}"`,
     '',
     'Decided payments are listed below. Stop with Ctrl-C.',
     '',
