@@ -4,7 +4,7 @@
 // After the rounds, with the wallet reachable and sync drained: every approval a register was told is in the
 // ledger once and at the wallet once, nothing is left authorizing, `tillgate verify-ledger` passes, the offline
 // limits held at every offline approval, and store and wallet totals agree. Fast inside `npm test`; the long
-// version is `npm run test:chaos` (1000 rounds, or --rounds).
+// version is `npm run test:chaos` (1000 rounds, or TILLGATE_CHAOS_ROUNDS=n; the seed with TILLGATE_CHAOS_SEED=n).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
