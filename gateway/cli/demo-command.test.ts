@@ -119,7 +119,14 @@ describe('tillgate demo', () => {
     const [open, follow] = curlLines();
     const created = await shell(open!);
     expect(created).toMatchObject({ state: 'awaiting_scan', amount: 1200 });
-    const decided = await shell(follow!.replace('ID', String(created.id)));
+    // The long poll answers at each change of state: follow it until the decision, as the banner says.
+    let decided = created;
+    for (
+      let asked = 0;
+      asked < 5 && ['awaiting_scan', 'authorizing'].includes(String(decided.state));
+      asked++
+    )
+      decided = await shell(follow!.replace('ID', String(created.id)));
     expect(decided).toMatchObject({ id: created.id, state: 'approved', decision: { approved: true } });
   });
 

@@ -83,7 +83,7 @@ function banner(demo: RunningDemo, dataDir: string, delayMs: number): string {
     '',
     `Pay ¥1,200 on ${first!.laneId}; its simulated customer scans a phone ${delayMs} ms later:`,
     `  curl -s -X POST ${gw}/v1/payments ${auth} ${json} -d '{"amount":1200,"currency":"JPY","orderRef":"demo-1"}'`,
-    'Follow that payment to its decision (ID from the answer):',
+    'Follow that payment (ID from the answer); each answer comes at its next change, repeat until decided:',
     `  curl -s '${gw}/v1/payments/ID?waitMs=5000' ${auth}`,
     'Or pay in one line with a code the register read itself (the answer is the decision):',
     `  curl -s -X POST ${gw}/v1/payments ${auth} ${json} -d "{\\"amount\\":800,\\"currency\\":\\"JPY\\",\\"orderRef\\":\\"demo-2\\",\\"payCode\\":\\"$(npm run -s tillgate -- paycode --data ${dataDir} --account ${customer.accountId})\\"}"`,
