@@ -44,8 +44,38 @@ export class GatewayError extends Error {
   }
 }
 
-/** Anything thrown that is not a GatewayError becomes `internal`, keeping the cause for the log. */
+/**
+ * SQLite's answers about the disk or the database file rather than the request, by primary result code (an extended
+ * one such as SQLITE_IOERR_WRITE counts as its primary), and what an operator does about each.
+ */
+const STORAGE_FAULTS: Readonly<Record<string, string>> = {
+  SQLITE_FULL: 'the disk is full; free space on it',
+  SQLITE_IOERR: 'the disk reported an I/O error; check the disk',
+  SQLITE_CORRUPT: 'the database file is damaged; stop the gateway and restore it from `tillgate backup`',
+  SQLITE_NOTADB: 'the database file is damaged; stop the gateway and restore it from `tillgate backup`',
+  SQLITE_READONLY: 'the database file cannot be written; check its permissions and the disk',
+  SQLITE_CANTOPEN: 'the database file cannot be opened; check its permissions and the disk',
+  SQLITE_BUSY: 'another process holds the database; stop it',
+  SQLITE_LOCKED: 'another process holds the database; stop it',
+  // gateway/db/commit-group.ts: SQLite undid a group commit on its own (a full or failing disk).
+  SQLITE_GROUP_LOST: 'the disk did not take the last writes; check the disk and free space on it',
+};
+
+/** The operator's line for a storage fault, with its SQLite code; undefined for any other error. */
+export function storageFault(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  const advice = STORAGE_FAULTS[code] ?? STORAGE_FAULTS[code.split('_', 2).join('_')];
+  return advice === undefined ? undefined : `storage unavailable (${code}): ${advice}`;
+}
+
+/**
+ * Anything thrown that is not a GatewayError becomes `internal`, keeping the cause for the log; a storage fault
+ * becomes `storage_unavailable` (503), so that a register hears what is wrong rather than "internal error".
+ */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  const fault = storageFault(error);
+  if (fault !== undefined) return new GatewayError('storage_unavailable', fault, { cause: error });
   return new GatewayError('internal', 'internal error', { cause: error });
 }

@@ -74,7 +74,11 @@ async function runRestore(argv: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-/** A running gateway keeps the database open; an exclusive lock is then impossible. */
+/**
+ * A running gateway keeps the database open; an exclusive lock is then impossible. A file SQLite cannot read as a
+ * database (a damaged one: what a restore is for) cannot be locked this way, and no gateway starts on it: it is
+ * replaced, and kept beside.
+ */
 function assertNotInUse(file: string): void {
   const db = new Database(file, { timeout: 0 });
   try {
@@ -82,9 +86,11 @@ function assertNotInUse(file: string): void {
     db.exec('BEGIN EXCLUSIVE');
     db.exec('COMMIT');
   } catch (error) {
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'SQLITE_BUSY') {
       throw failure(`${file} is in use: stop the gateway (and any tillgate sync) first`, error);
     }
+    if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) return;
     throw failure(`cannot check ${file}: ${(error as Error).message}`, error);
   } finally {
     db.close();

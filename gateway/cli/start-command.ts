@@ -1,7 +1,7 @@
 // `tillgate start --config FILE`: the gateway, until SIGINT/SIGTERM; then it stops taking payments, finishes or
 // fails the ones in flight and closes the database. A bad config file stops it with every problem listed.
-import { resolve } from 'node:path';
-import { startGateway } from '../gateway.js';
+import { join, resolve } from 'node:path';
+import { DATABASE_FILE, startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { type CliIo, type Command, EXIT_OK, failure, workingDir } from './command.js';
@@ -60,13 +60,18 @@ export async function startOrExplain<T>(
     if (code === 'EACCES') throw failure(`not allowed to listen on ${where} (${message})`, error);
     if (code === 'EADDRNOTAVAIL')
       throw failure(`http.host is not an address of this machine (${message})`, error);
-    if (
-      code === 'SQLITE_CANTOPEN' ||
-      code === 'SQLITE_READONLY' ||
-      code === 'SQLITE_NOTADB' ||
-      code === 'SQLITE_CORRUPT'
-    ) {
-      throw failure(`cannot use the database in ${place.dataDir}: ${message}`, error);
+    const file = join(place.dataDir, DATABASE_FILE);
+    if (code?.startsWith('SQLITE_NOTADB') || code?.startsWith('SQLITE_CORRUPT')) {
+      // The damaged file is evidence: it is left exactly as it is, never repaired or replaced here.
+      throw failure(
+        `the database ${file} is damaged (${message}); it was left untouched. ` +
+          'Keep it for inspection and put the last good copy in its place with `tillgate restore --from BACKUP` ' +
+          '(a file made by `tillgate backup`; see docs/deployment.md, Backup and restore)',
+        error,
+      );
+    }
+    if (code?.startsWith('SQLITE_CANTOPEN') || code?.startsWith('SQLITE_READONLY')) {
+      throw failure(`cannot use the database ${file}: ${message}`, error);
     }
     throw error;
   }
