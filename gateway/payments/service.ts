@@ -391,12 +391,16 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   /** Claims the payment for this code (synchronously, so one scan pays one payment), then decides. */
   #begin(row: PaymentRow, text: string): Promise<void> {
     const now = this.#now();
-    const claimed = this.repo.update(row.id, ['awaiting_scan'], {
-      state: 'authorizing',
-      code_hash: codeHashOf(text),
-      scan_deadline_at: null,
-      updated_at: now,
-    });
+    // In the commit group like every write of the decision: the claim is taken at once in this process (one
+    // scan, one payment), on disk with the reservation before anything reaches the wallet.
+    const claimed = commitGroup(this.#options.db).write(() =>
+      this.repo.update(row.id, ['awaiting_scan'], {
+        state: 'authorizing',
+        code_hash: codeHashOf(text),
+        scan_deadline_at: null,
+        updated_at: now,
+      }),
+    );
     if (!claimed) return Promise.resolve();
     this.#clearScanTimer(row.id);
     this.#publish(this.repo.get(row.id)!);
