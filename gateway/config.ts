@@ -55,6 +55,29 @@ export const OfflineConfigSchema = z
   })
   .strict();
 
+const RegistersSchema = z
+  .array(
+    z
+      .object({
+        id: Id,
+        laneId: Id,
+        keySha256: Sha256Hex,
+        /** During a key rotation, a second key this register may use (docs/deployment.md). */
+        nextKeySha256: Sha256Hex.optional(),
+      })
+      .strict(),
+  )
+  .min(1)
+  .max(256);
+const OperatorsSchema = z
+  .array(z.object({ id: Id, keySha256: Sha256Hex }).strict())
+  .max(64)
+  .default([]);
+const LanesSchema = z
+  .array(z.object({ id: Id, scanners: z.array(ScannerConfigSchema).max(8).default([]) }).strict())
+  .min(1)
+  .max(256);
+
 export const ConfigSchema = z
   .object({
     storeId: Id,
@@ -110,25 +133,9 @@ export const ConfigSchema = z
         healthWindowMs: PositiveInt.max(600_000).default(30_000),
       })
       .strict(),
-    registers: z
-      .array(
-        z
-          .object({
-            id: Id,
-            laneId: Id,
-            keySha256: Sha256Hex,
-            /** During a key rotation, a second key this register may use (docs/deployment.md). */
-            nextKeySha256: Sha256Hex.optional(),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(256),
+    registers: RegistersSchema,
     /** People who may open the store dashboard at `/`: an id and the SHA-256 of their operator key. */
-    operators: z
-      .array(z.object({ id: Id, keySha256: Sha256Hex }).strict())
-      .max(64)
-      .default([]),
+    operators: OperatorsSchema,
     dashboard: z
       .object({
         /** A dashboard sign-in lasts this long. */
@@ -141,10 +148,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    lanes: z
-      .array(z.object({ id: Id, scanners: z.array(ScannerConfigSchema).max(8).default([]) }).strict())
-      .min(1)
-      .max(256),
+    lanes: LanesSchema,
     payments: z
       .object({
         /** A payment waiting for a scan expires (scan_timeout) after this long. */
@@ -168,66 +172,82 @@ export const ConfigSchema = z
       .prefault({}),
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const laneIds = new Set(config.lanes.map((l) => l.id));
-    if (laneIds.size !== config.lanes.length)
-      ctx.addIssue({ code: 'custom', path: ['lanes'], message: 'lane ids must be unique' });
-    const registerIds = new Set<string>();
-    const keyHashes = new Set<string>();
-    config.registers.forEach((r, i) => {
-      if (!laneIds.has(r.laneId)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['registers', i, 'laneId'],
-          message: `no lane "${r.laneId}" in lanes[]`,
-        });
-      }
-      if (registerIds.has(r.id))
-        ctx.addIssue({ code: 'custom', path: ['registers', i, 'id'], message: 'duplicate register id' });
-      if (keyHashes.has(r.keySha256)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['registers', i, 'keySha256'],
-          message: 'two registers share one key',
-        });
-      }
-      registerIds.add(r.id);
-      keyHashes.add(r.keySha256);
-      if (r.nextKeySha256 !== undefined && keyHashes.has(r.nextKeySha256)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['registers', i, 'nextKeySha256'],
-          message: 'two registers share one key',
-        });
-      }
-      if (r.nextKeySha256 !== undefined) keyHashes.add(r.nextKeySha256);
-    });
-    const operatorIds = new Set(config.operators.map((o) => o.id));
-    if (operatorIds.size !== config.operators.length)
-      ctx.addIssue({ code: 'custom', path: ['operators'], message: 'operator ids must be unique' });
-    config.operators.forEach((o, i) => {
-      if (keyHashes.has(o.keySha256)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['operators', i, 'keySha256'],
-          message: 'an operator key must not also be a register key',
-        });
-      }
-    });
-    const scannerIds = new Set<string>();
-    for (const [i, lane] of config.lanes.entries()) {
-      for (const [j, s] of lane.scanners.entries()) {
-        if (scannerIds.has(s.id)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['lanes', i, 'scanners', j, 'id'],
-            message: 'duplicate scanner id',
-          });
-        }
-        scannerIds.add(s.id);
-      }
+  .superRefine(checkCrossFields);
+
+type CrossFields = Pick<z.output<typeof CrossFieldsSchema>, 'lanes' | 'registers' | 'operators'>;
+
+/** Ids and keys that must not repeat across lanes, registers, operators and scanners. */
+function checkCrossFields(config: CrossFields, ctx: z.RefinementCtx): void {
+  const laneIds = new Set(config.lanes.map((l) => l.id));
+  if (laneIds.size !== config.lanes.length)
+    ctx.addIssue({ code: 'custom', path: ['lanes'], message: 'lane ids must be unique' });
+  const registerIds = new Set<string>();
+  const keyHashes = new Set<string>();
+  config.registers.forEach((r, i) => {
+    if (!laneIds.has(r.laneId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registers', i, 'laneId'],
+        message: `no lane "${r.laneId}" in lanes[]`,
+      });
+    }
+    if (registerIds.has(r.id))
+      ctx.addIssue({ code: 'custom', path: ['registers', i, 'id'], message: 'duplicate register id' });
+    if (keyHashes.has(r.keySha256)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registers', i, 'keySha256'],
+        message: 'two registers share one key',
+      });
+    }
+    registerIds.add(r.id);
+    keyHashes.add(r.keySha256);
+    if (r.nextKeySha256 !== undefined && keyHashes.has(r.nextKeySha256)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registers', i, 'nextKeySha256'],
+        message: 'two registers share one key',
+      });
+    }
+    if (r.nextKeySha256 !== undefined) keyHashes.add(r.nextKeySha256);
+  });
+  const operatorIds = new Set(config.operators.map((o) => o.id));
+  if (operatorIds.size !== config.operators.length)
+    ctx.addIssue({ code: 'custom', path: ['operators'], message: 'operator ids must be unique' });
+  config.operators.forEach((o, i) => {
+    if (keyHashes.has(o.keySha256)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operators', i, 'keySha256'],
+        message: 'an operator key must not also be a register key',
+      });
     }
   });
+  const scannerIds = new Set<string>();
+  for (const [i, lane] of config.lanes.entries()) {
+    for (const [j, s] of lane.scanners.entries()) {
+      if (scannerIds.has(s.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lanes', i, 'scanners', j, 'id'],
+          message: 'duplicate scanner id',
+        });
+      }
+      scannerIds.add(s.id);
+    }
+  }
+}
+
+/**
+ * Zod skips a refinement when a type error came first anywhere in the file. The cross-field checks need only lanes,
+ * registers and operators, so they run on those alone too: a bad file lists every problem at once (CONTRACT §6).
+ */
+const CrossFieldsSchema = z.object({
+  lanes: LanesSchema,
+  registers: RegistersSchema,
+  operators: OperatorsSchema,
+});
+const CrossFieldsCheck = CrossFieldsSchema.superRefine(checkCrossFields);
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -247,11 +267,13 @@ export class ConfigError extends Error {
 export function parseConfig(input: unknown, source = 'config', baseDir = process.cwd()): Config {
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
+    const cross = CrossFieldsCheck.safeParse(input);
+    const issues = [...result.error.issues, ...(cross.success ? [] : cross.error.issues)];
+    const problems = issues.map((issue) => {
       const path = issue.path.length ? issue.path.join('.') : '(root)';
       return `${path}: ${issue.message}`;
     });
-    throw new ConfigError(source, problems);
+    throw new ConfigError(source, [...new Set(problems)]);
   }
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(baseDir, config.dataDir);
@@ -271,7 +293,24 @@ export function loadConfig(file: string): Config {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
+    throw new ConfigError(file, [jsonProblem(text, error as Error)]);
   }
   return parseConfig(json, file, resolve(file, '..'));
+}
+
+/**
+ * Where the JSON breaks, without quoting the file: V8's message may carry a snippet of it, and the snippet may be
+ * the store key. Keeps V8's description when it quotes nothing, and turns "at position N" into a line and column.
+ */
+function jsonProblem(text: string, error: Error): string {
+  const quotes = error.message.includes('is not valid JSON');
+  const description = quotes
+    ? 'unexpected character'
+    : error.message.replace(/ at position \d+.*$/s, '').replace(/ in JSON$/, '');
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  if (position === undefined) return `not valid JSON: ${description}`;
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `not valid JSON at line ${line}, column ${column}: ${description}`;
 }

@@ -75,7 +75,7 @@ export class HttpWalletClient implements WalletClient {
 
   async authorize(request: AuthorizationRequest, signal: AbortSignal): Promise<AuthorizationResult> {
     const body = await this.#call('POST', '/v1/authorizations', request, signal);
-    return parse(AuthorizationResultSchema, body.json, 'authorization');
+    return forId(parse(AuthorizationResultSchema, body.json, 'authorization'), request.id);
   }
 
   async getAuthorization(id: string, signal: AbortSignal): Promise<AuthorizationResult | null> {
@@ -87,7 +87,7 @@ export class HttpWalletClient implements WalletClient {
       [404],
     );
     if (body.status === 404) return null;
-    return parse(AuthorizationResultSchema, body.json, 'authorization');
+    return forId(parse(AuthorizationResultSchema, body.json, 'authorization'), id);
   }
 
   async reverse(authorizationId: string, signal: AbortSignal): Promise<void> {
@@ -205,6 +205,13 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   if (!result.success)
     throw new WalletCallError('bad_response', `wallet sent a malformed ${what}`, { cause: result.error });
   return result.data;
+}
+
+/** An answer about another authorization (a mixed-up or replayed response) says nothing about this one. */
+function forId(result: AuthorizationResult, id: string): AuthorizationResult {
+  if (result.id !== id)
+    throw new WalletCallError('bad_response', 'wallet answered about another authorization id');
+  return result;
 }
 
 function asCallError(error: unknown, signal: AbortSignal): WalletCallError {
