@@ -23,6 +23,15 @@ const AuthorizationResultSchema = z.object({
   deviceId: Hex16.optional(),
 });
 
+const ReversalResultSchema = z.object({ id: z.string(), status: z.literal('reversed') });
+
+const RefundResultSchema = z.object({
+  id: z.string(),
+  authorizationId: z.string(),
+  amount: z.number(),
+  status: z.literal('refunded'),
+});
+
 const IssuerKeysSchema = z.array(
   z.object({
     kid: z.number().int().min(0).max(255),
@@ -90,17 +99,29 @@ export class HttpWalletClient implements WalletClient {
     return forId(parse(AuthorizationResultSchema, body.json, 'authorization'), id);
   }
 
+  /** Done only when the wallet says so for this very id: any other 2xx answer leaves the reversal queued. */
   async reverse(authorizationId: string, signal: AbortSignal): Promise<void> {
-    await this.#call(
+    const body = await this.#call(
       'POST',
       `/v1/authorizations/${encodeURIComponent(authorizationId)}/reversal`,
       {},
       signal,
     );
+    const answer = parse(ReversalResultSchema, body.json, 'reversal');
+    if (answer.id !== authorizationId)
+      throw new WalletCallError('bad_response', 'wallet answered about another authorization id');
   }
 
+  /** Done only when the wallet confirms this refund (id, authorization, amount) as refunded. */
   async refund(request: RefundRequest, signal: AbortSignal): Promise<void> {
-    await this.#call('POST', '/v1/refunds', request, signal);
+    const body = await this.#call('POST', '/v1/refunds', request, signal);
+    const answer = parse(RefundResultSchema, body.json, 'refund');
+    if (
+      answer.id !== request.id ||
+      answer.authorizationId !== request.authorizationId ||
+      answer.amount !== request.amount
+    )
+      throw new WalletCallError('bad_response', 'wallet answered about another refund');
   }
 
   async issuerKeys(signal: AbortSignal): Promise<IssuerKeyInfo[]> {

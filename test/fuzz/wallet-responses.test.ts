@@ -1113,21 +1113,35 @@ describe('the wallet client facing a wallet that answers garbage', () => {
           spoilArb,
           envelopeArb,
           fc.constantFrom('keys', 'reverse', 'refund'),
-          async (keys, spoil, envelope, call) => {
+          fc.boolean(),
+          async (keys, spoil, envelope, call, confirm) => {
             figures.answers += 1;
+            const id = call === 'refund' ? `r_${randomUUID()}` : `a_${randomUUID()}`;
+            // Half the reversals and refunds get the wallet's confirmation of that very call, spoiled or not.
+            const confirmation =
+              call === 'reverse'
+                ? { id, status: 'reversed' }
+                : { id, authorizationId: 'a_1', amount: 5, status: 'refunded' };
+            const value = call !== 'keys' && confirm ? confirmation : keys;
             fake.answer = () =>
-              answerOf(envelope, spoiled(keys, spoil), spoil.kind === 'huge' ? spoil : undefined);
+              answerOf(envelope, spoiled(value, spoil), spoil.kind === 'huge' ? spoil : undefined);
             const from = fake.served.length;
             const signal = AbortSignal.timeout(timeoutFor(envelope));
             const result = await settle<unknown>(
               call === 'keys'
                 ? client.issuerKeys(signal)
                 : call === 'reverse'
-                  ? client.reverse(`a_${randomUUID()}`, signal)
-                  : client.refund({ id: `r_${randomUUID()}`, authorizationId: 'a_1', amount: 5 }, signal),
+                  ? client.reverse(id, signal)
+                  : client.refund({ id, authorizationId: 'a_1', amount: 5 }, signal),
             );
             const answer = fake.served[from]?.answer ?? { kind: 'close' };
             if (result.ok) expect(okJson(answer), 'resolved without a whole 2xx JSON answer').toBeDefined();
+            if (result.ok && call !== 'keys') {
+              // A reversal or refund is done only on the wallet's confirmation of that call.
+              expect(okJson(answer)!.value, `${call} done without its confirmation`).toMatchObject(
+                confirmation,
+              );
+            }
             if (result.ok && call === 'keys') {
               const list = okJson(answer)!.value;
               expect(Array.isArray(list), 'issuer keys from something that is not a list').toBe(true);
