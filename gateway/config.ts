@@ -283,7 +283,8 @@ export function parseConfig(input: unknown, source = 'config', baseDir = process
 export function loadConfig(file: string): Config {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A byte-order mark is how some Windows editors start a UTF-8 file; it is not part of the JSON.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     throw new ConfigError(file, [
       `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,

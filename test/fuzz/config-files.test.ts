@@ -566,6 +566,14 @@ describe('config files under random mutations', () => {
     PARSE_TIMEOUT_MS,
   );
 
+  it('a file saved with a UTF-8 byte-order mark (as some Windows editors do) is read as the same file', () => {
+    const text = JSON.stringify(validConfig(), null, 2);
+    const plain = loadConfig(writeFile('plain.json', text));
+    const withBom = loadConfig(writeFile('bom.json', `\uFEFF${text}`));
+    expect(withBom).toEqual({ ...plain, dataDir: withBom.dataDir });
+    expect(withBom.storeId).toBe(plain.storeId);
+  });
+
   it('a missing file and a directory: ConfigError naming the file, not a stack trace', () => {
     for (const file of [join(dir, 'no-such.json'), dir]) {
       const refused = outcome(() => loadConfig(file));
