@@ -170,6 +170,9 @@ export class HttpWalletClient implements WalletClient {
             ? { authorization: this.#auth }
             : { authorization: this.#auth, 'content-type': 'application/json' },
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+        // The wallet API never redirects: a 3xx is an answer that decides nothing, not a place to send the store
+        // key and a pay code to.
+        redirect: 'manual',
         signal,
       });
     } catch (error) {
