@@ -3,6 +3,7 @@
 // that an approval is charged once, a replayed code is approved once, and a hung wallet still gets a final answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxPhone } from '../wallet/sandbox-phone.js';
+import { openRegisterEvents } from './support/register-events.js';
 import { nowSec, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
@@ -239,35 +240,4 @@ describe('restart', () => {
   });
 });
 
-/** A minimal SSE reader over fetch for the register's event stream. */
-async function openEvents(register: number) {
-  const abort = new AbortController();
-  const response = await fetch(`${stack.gateway.url}/v1/events`, {
-    headers: { authorization: `Bearer ${stack.registers[register]!.key}` },
-    signal: abort.signal,
-  });
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  return {
-    async next(type: string): Promise<Json> {
-      for (;;) {
-        const end = buffer.indexOf('\n\n');
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.+)$/m.exec(block)?.[1];
-          const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (event === type && data !== undefined) return JSON.parse(data);
-          continue;
-        }
-        const chunk = await reader.read();
-        if (chunk.done) throw new Error('event stream ended');
-        buffer += chunk.value;
-      }
-    },
-    close: () => abort.abort(),
-  };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: event payloads are read field by field
-type Json = any;
+const openEvents = (register: number) => openRegisterEvents(stack, register);

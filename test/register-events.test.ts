@@ -3,7 +3,8 @@
 // online when it returns (`mode`), with no operator action either way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../gateway/config.js';
-import { type Json, nowSec, type Stack, startStack } from './support/stack.js';
+import { openRegisterEvents } from './support/register-events.js';
+import { nowSec, type Stack, startStack } from './support/stack.js';
 import { WalletLink } from './support/wallet-link.js';
 
 let stack: Stack;
@@ -24,46 +25,7 @@ afterAll(async () => {
   await link?.close();
 });
 
-interface Events {
-  next(type: string, match?: (data: Json) => boolean): Promise<Json>;
-  seen(): { type: string; data: Json }[];
-  close(): void;
-}
-
-async function openEvents(register: number): Promise<Events> {
-  const abort = new AbortController();
-  const response = await fetch(`${stack.gateway.url}/v1/events`, {
-    headers: { authorization: `Bearer ${stack.registers[register]!.key}` },
-    signal: abort.signal,
-  });
-  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const seen: { type: string; data: Json }[] = [];
-  let buffer = '';
-  return {
-    async next(type, match = () => true) {
-      for (;;) {
-        const end = buffer.indexOf('\n\n');
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.+)$/m.exec(block)?.[1];
-          const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (event === undefined || data === undefined) continue;
-          const parsed = JSON.parse(data);
-          seen.push({ type: event, data: parsed });
-          if (event === type && match(parsed)) return parsed;
-          continue;
-        }
-        const chunk = await reader.read();
-        if (chunk.done) throw new Error('event stream ended');
-        buffer += chunk.value;
-      }
-    },
-    seen: () => seen,
-    close: () => abort.abort(),
-  };
-}
+const openEvents = (register: number) => openRegisterEvents(stack, register);
 
 describe('GET /v1/events', () => {
   it("hears its own lane's scanner unplugged and replugged, and not another lane's", async () => {
