@@ -61,11 +61,19 @@ const STORAGE_FAULTS: Readonly<Record<string, string>> = {
   SQLITE_GROUP_LOST: 'the disk did not take the last writes; check the disk and free space on it',
 };
 
-/** The operator's line for a storage fault, with its SQLite code; undefined for any other error. */
-export function storageFault(error: unknown): string | undefined {
+/** SQLite's primary result code of an error (SQLITE_IOERR for SQLITE_IOERR_WRITE); undefined for other errors. */
+export function sqlitePrimaryCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
-  const advice = STORAGE_FAULTS[code] ?? STORAGE_FAULTS[code.split('_', 2).join('_')];
+  return code.split('_', 2).join('_');
+}
+
+/** The operator's line for a storage fault, with its SQLite code; undefined for any other error. */
+export function storageFault(error: unknown): string | undefined {
+  const primary = sqlitePrimaryCode(error);
+  if (primary === undefined) return undefined;
+  const code = (error as { code: string }).code;
+  const advice = STORAGE_FAULTS[code] ?? STORAGE_FAULTS[primary];
   return advice === undefined ? undefined : `storage unavailable (${code}): ${advice}`;
 }
 

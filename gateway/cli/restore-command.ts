@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { sqlitePrimaryCode } from '../errors.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { type CliIo, type Command, EXIT_OK, failure, printJson, workingDir } from './command.js';
 import { checkCopy, describeCopy, locateDatabase } from './database-copy.js';
@@ -86,11 +87,11 @@ function assertNotInUse(file: string): void {
     db.exec('BEGIN EXCLUSIVE');
     db.exec('COMMIT');
   } catch (error) {
-    const code = (error as { code?: string }).code ?? '';
+    const code = sqlitePrimaryCode(error);
     if (code === 'SQLITE_BUSY') {
       throw failure(`${file} is in use: stop the gateway (and any tillgate sync) first`, error);
     }
-    if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) return;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return;
     throw failure(`cannot check ${file}: ${(error as Error).message}`, error);
   } finally {
     db.close();

@@ -1,6 +1,7 @@
 // `tillgate start --config FILE`: the gateway, until SIGINT/SIGTERM; then it stops taking payments, finishes or
 // fails the ones in flight and closes the database. A bad config file stops it with every problem listed.
 import { join, resolve } from 'node:path';
+import { sqlitePrimaryCode } from '../errors.js';
 import { DATABASE_FILE, startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { parseCommandArgs, requiredOption } from './args.js';
@@ -61,7 +62,8 @@ export async function startOrExplain<T>(
     if (code === 'EADDRNOTAVAIL')
       throw failure(`http.host is not an address of this machine (${message})`, error);
     const file = join(place.dataDir, DATABASE_FILE);
-    if (code?.startsWith('SQLITE_NOTADB') || code?.startsWith('SQLITE_CORRUPT')) {
+    const sqlite = sqlitePrimaryCode(error);
+    if (sqlite === 'SQLITE_NOTADB' || sqlite === 'SQLITE_CORRUPT') {
       // The damaged file is evidence: it is left exactly as it is, never repaired or replaced here.
       throw failure(
         `the database ${file} is damaged (${message}); it was left untouched. ` +
@@ -70,7 +72,7 @@ export async function startOrExplain<T>(
         error,
       );
     }
-    if (code?.startsWith('SQLITE_CANTOPEN') || code?.startsWith('SQLITE_READONLY')) {
+    if (sqlite === 'SQLITE_CANTOPEN' || sqlite === 'SQLITE_READONLY') {
       throw failure(`cannot use the database ${file}: ${message}`, error);
     }
     throw error;

@@ -12,7 +12,6 @@ interface OpenGroup {
   done: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
-  writes: number;
 }
 
 export class CommitGroup {
@@ -39,9 +38,7 @@ export class CommitGroup {
     }
     const group = this.#group ?? this.#open();
     try {
-      const result = this.#db.transaction(fn)();
-      group.writes += 1;
-      return result;
+      return this.#db.transaction(fn)();
     } finally {
       // SQLite rolls the whole transaction back itself on some errors (SQLITE_FULL, SQLITE_IOERR, …): then every
       // write of this group is lost, and the callers waiting on it must hear so.
@@ -93,7 +90,7 @@ export class CommitGroup {
     });
     // Nobody may be waiting on a group that fails; its rejection is still reported to those who are.
     done.catch(() => undefined);
-    const group: OpenGroup = { done, resolve, reject, writes: 0 };
+    const group: OpenGroup = { done, resolve, reject };
     this.#group = group;
     setImmediate(() => {
       if (this.#group === group) this.flush();

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from '../../drivers/log-budget.js';
 import type { Config } from '../config.js';
-import { commitGroup, StorageLost } from '../db/commit-group.js';
+import { type CommitGroup, commitGroup, StorageLost } from '../db/commit-group.js';
 import type { Db } from '../db/open.js';
 import type { DeclineReason } from '../decline-reasons.js';
 import { GatewayError } from '../errors.js';
@@ -103,6 +103,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   /** Payments this process is deciding now: the sweep leaves them alone. */
   readonly #deciding = new Set<string>();
   readonly #abort = new AbortController();
+  /** The connection's commit group (gateway/db/commit-group.ts): every write of a decision goes through it. */
+  readonly #commits: CommitGroup;
   #accepting = true;
   #sweepTimer: NodeJS.Timeout | undefined;
   #sweepFailing = false;
@@ -113,6 +115,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     this.#settings = options.settings;
     this.#log = options.logger.child({ module: 'payments' });
     this.#now = options.now ?? Date.now;
+    this.#commits = commitGroup(options.db);
     this.repo = new PaymentRepository(options.db);
     this.settlement = new Settlement(this.repo, options.ledger, this.#now);
     this.offline = new OfflineAcceptance({
@@ -140,7 +143,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     const id = randomUUID();
     const now = this.#now();
     const payCode = input.payCode;
-    commitGroup(this.#options.db).write(() => {
+    this.#commits.write(() => {
       if (this.repo.countOpen() >= this.#settings.payments.openMax) {
         throw new GatewayError('overloaded', 'too many payments are open; try again shortly');
       }
@@ -171,7 +174,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     await this.#track(this.#decide(id, payCode), id);
     const decided = this.repo.get(id);
     // Gone: the commit that held it failed (a full or failing disk) and took the payment with it.
-    if (decided === undefined) throw commitGroup(this.#options.db).lastFailure ?? new StorageLost();
+    if (decided === undefined) throw this.#commits.lastFailure ?? new StorageLost();
     return toApiPayment(decided);
   }
 
@@ -393,7 +396,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     const now = this.#now();
     // In the commit group like every write of the decision: the claim is taken at once in this process (one
     // scan, one payment), on disk with the reservation before anything reaches the wallet.
-    const claimed = commitGroup(this.#options.db).write(() =>
+    const claimed = this.#commits.write(() =>
       this.repo.update(row.id, ['awaiting_scan'], {
         state: 'authorizing',
         code_hash: codeHashOf(text),
@@ -455,7 +458,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
    * replayed. While the wallet health says offline, a code that may be decided offline gets only a short probe.
    */
   #reserve(id: string, code: Pc1Code | 'numeric', offlineAllowed: boolean): PaymentRow | DeclineReason {
-    return commitGroup(this.#options.db).write((): PaymentRow | DeclineReason => {
+    return this.#commits.write((): PaymentRow | DeclineReason => {
       const now = this.#now();
       const { timeoutMs } = this.#settings.wallet;
       const probe = offlineAllowed && this.#options.health?.mode === 'offline';
@@ -493,7 +496,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       createdAt: Math.floor(row.created_at / 1000),
     };
     // The authorization id goes out only once it is on disk: a retry after a crash must reuse it.
-    await commitGroup(this.#options.db).durable();
+    await this.#commits.durable();
     const outcome = await authorizeOnline(this.#options.wallet, request, {
       deadlineAt: row.authorize_deadline_at!,
       queryIntervalMs: this.#settings.wallet.queryIntervalMs,
@@ -581,7 +584,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   // ——— refunds ———
 
   #reserveRefund(row: PaymentRow, input: { refundId: string; registerId: string; amount: number }): void {
-    commitGroup(this.#options.db).write(() => {
+    this.#commits.write(() => {
       const current = this.repo.get(row.id)!;
       if (current.state !== 'approved' && current.state !== 'partially_refunded') {
         throw new GatewayError('not_allowed', `a payment in state ${current.state} cannot be refunded`);
@@ -606,7 +609,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         AbortSignal.timeout(this.#settings.wallet.timeoutMs),
         this.#abort.signal,
       ]);
-      await commitGroup(this.#options.db).durable();
+      await this.#commits.durable();
       await this.#options.wallet.refund(request, signal);
       this.settleRefund(refundId, { ok: true });
     } catch (error) {
@@ -615,7 +618,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         return;
       }
       this.#log.warn({ err: error, paymentId: row.id }, 'refund outcome unknown; queued for sync');
-      commitGroup(this.#options.db).write(() =>
+      this.#commits.write(() =>
         this.repo.enqueueRefund(refundId, request.authorizationId, amount, this.#now()),
       );
       this.emit('outbox');

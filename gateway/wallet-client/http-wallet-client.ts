@@ -107,9 +107,7 @@ export class HttpWalletClient implements WalletClient {
       {},
       signal,
     );
-    const answer = parse(ReversalResultSchema, body.json, 'reversal');
-    if (answer.id !== authorizationId)
-      throw new WalletCallError('bad_response', 'wallet answered about another authorization id');
+    forId(parse(ReversalResultSchema, body.json, 'reversal'), authorizationId);
   }
 
   /** Done only when the wallet confirms this refund (id, authorization, amount) as refunded. */
@@ -232,7 +230,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 }
 
 /** An answer about another authorization (a mixed-up or replayed response) says nothing about this one. */
-function forId(result: AuthorizationResult, id: string): AuthorizationResult {
+function forId<T extends { id: string }>(result: T, id: string): T {
   if (result.id !== id)
     throw new WalletCallError('bad_response', 'wallet answered about another authorization id');
   return result;
