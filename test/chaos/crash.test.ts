@@ -19,7 +19,7 @@ import { sha256Hex } from '../../gateway/http/auth.js';
 import { createLogger } from '../../gateway/log.js';
 import { SandboxPhone } from '../../wallet/sandbox-phone.js';
 import { createStore, type RunningWallet, startWallet } from '../../wallet/server.js';
-import { chaosCount, chaosReport, chaosSettings } from '../support/chaos.js';
+import { CHAOS_SYNC, chaosCount, chaosReport, chaosSettings, until } from '../support/chaos.js';
 import { type FaultMode, FaultProxy } from '../support/fault-proxy.js';
 import type { Json } from '../support/stack.js';
 import { auditBooks, type OfflineLimits } from './audit.js';
@@ -125,16 +125,7 @@ function gatewayConfig(storeKey: string, port: number): ConfigInput {
     registers: registers.map((r, i) => ({ id: r.id, laneId: `lane-${i + 1}`, keySha256: sha256Hex(r.key) })),
     lanes: registers.map((_, i) => ({ id: `lane-${i + 1}` })),
     offline: { ...LIMITS, probeTimeoutMs: 300, velocity: { enabled: false } },
-    sync: {
-      batchEntriesMax: 50,
-      retryInitialDelayMs: 20,
-      retryMaxDelayMs: 300,
-      callTimeoutMs: 1_000,
-      feedWaitMs: 1_000,
-      feedPollIntervalMs: 100,
-      idleIntervalMs: 50,
-      leaseTtlMs: 5_000,
-    },
+    sync: CHAOS_SYNC,
   };
   parseConfig(config);
   return config;
@@ -176,13 +167,9 @@ async function status(): Promise<{ status: number; body: Json | null }> {
   }
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`seed=${settings.seed}: gave up waiting for ${what}\n${output.join('')}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** until() of the chaos suites, naming the seed to run again with and what the gateway printed. */
+function untilSeeded(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return until(check, timeoutMs, what, () => `seed=${settings.seed}\n${output.join('')}`);
 }
 
 const ready = async (): Promise<boolean> => (await status()).status === 200;
@@ -204,8 +191,8 @@ describe('crash suite: SIGKILL under mixed load', () => {
           await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(random() * 400)));
           killsInStartUp += 1;
         } else {
-          await until(ready, 20_000, `the gateway to start (round ${round})`);
-          if (round === 1) await until(feedRefreshed, 10_000, 'the first risk-feed refresh');
+          await untilSeeded(ready, 20_000, `the gateway to start (round ${round})`);
+          if (round === 1) await untilSeeded(feedRefreshed, 10_000, 'the first risk-feed refresh');
           await loadFor(gateway, 300 + Math.floor(random() * 1_200), random);
         }
         gateway.process.kill('SIGKILL');
@@ -216,9 +203,9 @@ describe('crash suite: SIGKILL under mixed load', () => {
       // The last start: the line is up for good; registers learn what became of their unknown payments.
       proxy.set({ kind: 'pass' });
       const gateway = startChild();
-      await until(ready, 20_000, 'the final start');
+      await untilSeeded(ready, 20_000, 'the final start');
       for (const register of registers) await register.settle(gatewayUrl, REQUEST_TIMEOUT_MS);
-      await until(drained, 60_000, 'sync to drain');
+      await untilSeeded(drained, 60_000, 'sync to drain');
       gateway.process.kill('SIGTERM');
       expect(await gateway.exited, output.join('')).toBe(0);
 

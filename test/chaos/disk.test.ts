@@ -35,7 +35,7 @@ import { capturedIo } from '../../gateway/cli/test-io.js';
 import type { Config } from '../../gateway/config.js';
 import { databasePath } from '../../gateway/gateway.js';
 import type { SandboxPhone } from '../../wallet/sandbox-phone.js';
-import { chaosCount, chaosReport, chaosSettings } from '../support/chaos.js';
+import { chaosCount, chaosReport, chaosSettings, until } from '../support/chaos.js';
 import { type Json, nowSec, type Reply, type Stack, startStack } from '../support/stack.js';
 import { auditBooks, type OfflineLimits, type ToldApproved } from './audit.js';
 
@@ -196,18 +196,6 @@ function classify(reply: Reply, what: string, told: ToldApproved[]): 'approved' 
   }
   expectStorageRefusal(reply, what);
   return 'refused';
-}
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 // ——— the books ———

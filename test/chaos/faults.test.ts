@@ -12,7 +12,7 @@ import type { ConfigInput } from '../../gateway/config.js';
 import type { BasketLine } from '../../gateway/payments/payment.js';
 import type { SettledEntry } from '../../wallet/ledger-ingest.js';
 import type { SandboxPhone } from '../../wallet/sandbox-phone.js';
-import { chaosReport, chaosSettings } from '../support/chaos.js';
+import { CHAOS_SYNC, chaosReport, chaosSettings, until } from '../support/chaos.js';
 import { ALL_FAULTS, type FaultMode, FaultProxy } from '../support/fault-proxy.js';
 import { type Json, nowSec, type RegisterCredentials, type Stack, startStack } from '../support/stack.js';
 import {
@@ -119,7 +119,11 @@ beforeAll(async () => {
     }
     customers.push({ accountId, phones });
   }
-  await until(() => stack.gateway.status().sync.feed.refreshedAt !== null, 10_000, 'the first feed refresh');
+  await untilSeeded(
+    () => stack.gateway.status().sync.feed.refreshedAt !== null,
+    10_000,
+    'the first feed refresh',
+  );
 });
 
 afterAll(async () => {
@@ -132,16 +136,7 @@ function gatewayConfig() {
     wallet: { timeoutMs: WALLET_TIMEOUT_MS, queryIntervalMs: 100, healthWindowMs: 3_000 },
     payments: { scanTimeoutMs: SCAN_TIMEOUT_MS },
     offline: { ...LIMITS, probeTimeoutMs: 500, velocity: { enabled: false } },
-    sync: {
-      batchEntriesMax: 50,
-      retryInitialDelayMs: 20,
-      retryMaxDelayMs: 300,
-      callTimeoutMs: 1_000,
-      feedWaitMs: 1_000,
-      feedPollIntervalMs: 100,
-      idleIntervalMs: 50,
-      leaseTtlMs: 5_000,
-    },
+    sync: CHAOS_SYNC,
   };
 }
 
@@ -154,7 +149,7 @@ describe('fault suite: the line to the wallet flapping under mixed load', () => 
       );
       const { flappingSec, problems } = await payWhileFlapping(tills);
       proxy.set({ kind: 'pass' });
-      await until(drained, 60_000, 'sync to drain once the line is up');
+      await untilSeeded(drained, 60_000, 'sync to drain once the line is up');
       problems.push(...leakedSecrets(), ...tills.flatMap((t) => t.problems), ...lateDecisions());
       const told = tills.flatMap((t) => t.told);
       const { books, copy, settled } = await auditAll(tills, problems);
@@ -558,10 +553,7 @@ function countsOf(values: readonly string[]): string {
   return sorted.length === 0 ? 'none' : sorted.map(([value, n]) => `${value}:${n}`).join(',');
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`seed=${settings.seed}: gave up waiting for ${what}`);
-    await sleep(50);
-  }
+/** until() of the chaos suites, naming the seed to run again with. */
+function untilSeeded(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return until(check, timeoutMs, what, () => `seed=${settings.seed}`);
 }

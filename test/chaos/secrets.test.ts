@@ -18,7 +18,7 @@ import { sha256Hex } from '../../gateway/http/auth.js';
 import type { BasketLine } from '../../gateway/payments/payment.js';
 import type { SandboxPhone } from '../../wallet/sandbox-phone.js';
 import { createStore } from '../../wallet/server.js';
-import { chaosCount, chaosReport, chaosSettings } from '../support/chaos.js';
+import { chaosCount, chaosReport, chaosSettings, until } from '../support/chaos.js';
 import { type Json, nowSec, type Reply, type Stack, startStack } from '../support/stack.js';
 import { WalletLink } from '../support/wallet-link.js';
 
@@ -250,18 +250,6 @@ function expectDeclined(payment: Json, reasons: string | string[]): void {
   expect(payment.state, JSON.stringify(payment)).toMatch(/declined|expired/);
   expect([reasons].flat(), JSON.stringify(payment)).toContain(reason);
   declines.set(reason, (declines.get(reason) ?? 0) + 1);
-}
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** An event stream read into the sweep until `stop()`. */

@@ -46,3 +46,33 @@ export function chaosReport(suite: string, figures: Record<string, number | stri
   const parts = Object.entries(figures).map(([key, value]) => `${key}=${value}`);
   process.stdout.write(`[chaos] ${suite}: ${parts.join(' ')}\n`);
 }
+
+/**
+ * Waits until `check` holds, polling every 50 ms; past `timeoutMs` it fails naming `what` (and `detail()`, e.g.
+ * the seed to run again with and the child's output).
+ */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  detail?: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`gave up waiting for ${what}${detail === undefined ? '' : ` (${detail()})`}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Sync paced for the chaos suites: small batches, quick retries and polls, so a drain takes seconds. */
+export const CHAOS_SYNC = {
+  batchEntriesMax: 50,
+  retryInitialDelayMs: 20,
+  retryMaxDelayMs: 300,
+  callTimeoutMs: 1_000,
+  feedWaitMs: 1_000,
+  feedPollIntervalMs: 100,
+  idleIntervalMs: 50,
+  leaseTtlMs: 5_000,
+} as const;
