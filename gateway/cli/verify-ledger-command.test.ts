@@ -72,7 +72,13 @@ describe('tillgate verify-ledger', () => {
   it('says the chain is intact, with its head', async () => {
     const json = await cli(['verify-ledger', '--data', intact, '--json']);
     expect(json.status).toBe(0);
-    expect(printed(json)).toEqual({ ok: true, entries: 3, headSeq: 3, headHash: head.hash });
+    expect(printed(json)).toEqual({
+      ok: true,
+      entries: 3,
+      headSeq: 3,
+      headHash: head.hash,
+      exposure: { counter: 0, derived: 0, ok: true },
+    });
     const human = await cli(['verify-ledger', '--data', intact]);
     expect(human).toEqual({
       status: 0,
@@ -85,7 +91,30 @@ describe('tillgate verify-ledger', () => {
     const empty = join(root, 'empty');
     makeLedger(empty, 0);
     const result = await cli(['verify-ledger', '--data', empty, '--json']);
-    expect(printed(result)).toEqual({ ok: true, entries: 0, headSeq: 0, headHash: GENESIS_HASH });
+    expect(printed(result)).toMatchObject({ ok: true, entries: 0, headSeq: 0, headHash: GENESIS_HASH });
+  });
+
+  it("exits 1 when the store's unsynced offline counter differs from its ledger entries", async () => {
+    const off = join(root, 'counter-off');
+    mkdirSync(off);
+    copyFileSync(join(intact, 'gateway.sqlite'), join(off, 'gateway.sqlite'));
+    const db = openDatabase(join(off, 'gateway.sqlite'));
+    // Entry 2 is an offline authorization: with its payment and a pending outbox row it is unsynced exposure.
+    db.prepare(
+      `INSERT INTO payments (id, register_id, lane_id, state, amount, currency, order_ref, created_at, updated_at)
+       VALUES ('pay-2', 'reg-1', 'lane-1', 'approved', 200, 'JPY', 'o-2', 0, 0)`,
+    ).run();
+    db.prepare("INSERT INTO outbox (kind, ledger_seq, created_at) VALUES ('ledger_entry', 2, 0)").run();
+    const counted = await cli(['verify-ledger', '--data', off, '--json']);
+    expect(printed(counted)).toMatchObject({ ok: true, exposure: { counter: 200, derived: 200, ok: true } });
+    db.prepare('UPDATE offline_store_exposure SET total = 50').run();
+    db.close();
+    const json = await cli(['verify-ledger', '--data', off, '--json']);
+    expect(json.status).toBe(1);
+    expect(printed(json)).toMatchObject({ exposure: { counter: 50, derived: 200, ok: false } });
+    const human = await cli(['verify-ledger', '--data', off]);
+    expect(human.status).toBe(1);
+    expect(human.stderr).toMatch(/unsynced offline counter says 50 but its ledger entries sum to 200/);
   });
 
   it('exits 1 at a row changed behind the chain, saying where', async () => {

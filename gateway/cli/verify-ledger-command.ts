@@ -1,8 +1,10 @@
 // `tillgate verify-ledger`: walks the gateway's hash-chained ledger (gateway/ledger) from the genesis hash
-// and says whether every entry links and hashes; exit 1 at the first break. It never writes to the database.
+// and says whether every entry links and hashes; exit 1 at the first break. It also checks the store's unsynced
+// offline counter against the sum it stands for (gateway/offline/state.ts). It never writes to the database.
 import { join } from 'node:path';
 import type { ChainReport } from '../ledger/ledger.js';
 import { Ledger } from '../ledger/ledger.js';
+import { checkStoreExposure } from '../offline/state.js';
 import { parseCommandArgs } from './args.js';
 import {
   type CliIo,
@@ -35,11 +37,12 @@ export const verifyLedgerCommand: Command = {
   usage: `Usage: tillgate verify-ledger [--config FILE | --data DIR] [--json]
 
 Reads DATADIR/${GATEWAY_DB_FILE} without writing to it and checks every ledger entry's sequence number,
-prevHash and hash. Exit status 1 when the chain is broken.
+prevHash and hash, and that the store's unsynced offline total (a counter) equals the sum of its ledger entries.
+Exit status 1 when the chain is broken or the counter is off.
 
   --config FILE  the gateway config; its dataDir holds the database
   --data DIR     the data directory instead (default ./${DEFAULT_DATA_DIR})
-  --json         print {ok, entries, headSeq, headHash, break?}`,
+  --json         print {ok, entries, headSeq, headHash, break?, exposure?: {counter, derived, ok}}`,
   run: runVerifyLedger,
 };
 
@@ -59,15 +62,28 @@ async function runVerifyLedger(argv: string[], io: CliIo): Promise<number> {
     );
     return EXIT_FAILURE;
   }
+  if (report.exposure?.ok === false) {
+    const { counter, derived } = report.exposure;
+    io.stderr.write(
+      `tillgate verify-ledger: the store's unsynced offline counter says ${counter} but its ledger entries sum to ` +
+        `${derived}; offline limits were decided against the counter: report this, and keep the file\n`,
+    );
+    return EXIT_FAILURE;
+  }
   if (!values.json) io.stdout.write(summary(report, file));
   return EXIT_OK;
 }
 
-function verifyFile(file: string, io: CliIo): ChainReport {
+type VerifyReport = ChainReport & { exposure?: { counter: number; derived: number; ok: boolean } };
+
+function verifyFile(file: string, io: CliIo): VerifyReport {
   const opened = openReadOnly(file);
   try {
     if (opened.note !== undefined) io.stderr.write(`note: ${opened.note}\n`);
-    return new Ledger(opened.db).verify();
+    const report: VerifyReport = new Ledger(opened.db).verify();
+    const exposure = checkStoreExposure(opened.db);
+    if (exposure !== null) report.exposure = exposure;
+    return report;
   } catch (error) {
     throw failure(`cannot read the ledger in ${file}: ${(error as Error).message}`, error);
   } finally {
@@ -75,7 +91,7 @@ function verifyFile(file: string, io: CliIo): ChainReport {
   }
 }
 
-function summary(report: ChainReport, file: string): string {
+function summary(report: VerifyReport, file: string): string {
   const entries = `${report.entries} ${report.entries === 1 ? 'entry' : 'entries'}`;
   return `ledger chain intact: ${entries} in ${file}\nhead: seq ${report.headSeq}, hash ${report.headHash}\n`;
 }

@@ -180,4 +180,65 @@ export const MIGRATIONS: readonly string[] = [
   -- A device's approvals by mode in seq order: its unsynced offline total and consecutive offline count.
   CREATE INDEX ledger_device_authorizations ON ledger(device_id, mode, seq) WHERE type = 'authorization';
   `,
+  // 3 — the store's unsynced offline total as a counter, kept by triggers in the same transaction as every write
+  // that moves it, so that an offline decision reads one row instead of summing the whole unsynced backlog. The
+  // definition is still migration 2's (offline.md): an offline authorization entry counts while its outbox row is
+  // pending and its payment is not voided. Triggers, not application code, keep it, so no write path can forget
+  // it; `tillgate verify-ledger` compares it with the derived sum.
+  `
+  CREATE TABLE offline_store_exposure (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    total INTEGER NOT NULL
+  );
+  INSERT INTO offline_store_exposure (id, total)
+    SELECT 1, coalesce(sum(l.amount), 0) FROM ledger l
+    JOIN outbox o ON o.ledger_seq = l.seq AND o.kind = 'ledger_entry'
+    JOIN payments p ON p.id = l.payment_id
+    WHERE o.status = 'pending' AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided';
+
+  -- An outbox row's share: its ledger entry's amount when the row is a pending ledger_entry of an offline
+  -- authorization whose payment is not voided, else nothing. Each trigger takes the old share off and adds the new.
+  CREATE TRIGGER offline_exposure_outbox_insert AFTER INSERT ON outbox
+    WHEN NEW.kind = 'ledger_entry' AND NEW.status = 'pending'
+  BEGIN
+    UPDATE offline_store_exposure SET total = total + coalesce((
+      SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
+      WHERE l.seq = NEW.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
+    ), 0) WHERE id = 1;
+  END;
+  CREATE TRIGGER offline_exposure_outbox_update AFTER UPDATE OF kind, status, ledger_seq ON outbox
+    WHEN (OLD.kind = 'ledger_entry' AND OLD.status = 'pending') OR (NEW.kind = 'ledger_entry' AND NEW.status = 'pending')
+  BEGIN
+    UPDATE offline_store_exposure SET total = total
+      - CASE WHEN OLD.kind = 'ledger_entry' AND OLD.status = 'pending' THEN coalesce((
+          SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
+          WHERE l.seq = OLD.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
+        ), 0) ELSE 0 END
+      + CASE WHEN NEW.kind = 'ledger_entry' AND NEW.status = 'pending' THEN coalesce((
+          SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
+          WHERE l.seq = NEW.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
+        ), 0) ELSE 0 END
+    WHERE id = 1;
+  END;
+  CREATE TRIGGER offline_exposure_outbox_delete AFTER DELETE ON outbox
+    WHEN OLD.kind = 'ledger_entry' AND OLD.status = 'pending'
+  BEGIN
+    UPDATE offline_store_exposure SET total = total - coalesce((
+      SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
+      WHERE l.seq = OLD.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
+    ), 0) WHERE id = 1;
+  END;
+  -- A payment voided (or, never in practice, taken out of voided) moves its pending offline authorizations.
+  CREATE TRIGGER offline_exposure_payment_voided AFTER UPDATE OF state ON payments
+    WHEN (OLD.state = 'voided') <> (NEW.state = 'voided')
+  BEGIN
+    UPDATE offline_store_exposure SET total = total
+      + (CASE WHEN NEW.state = 'voided' THEN -1 ELSE 1 END) * (
+        SELECT coalesce(sum(l.amount), 0) FROM ledger l
+        JOIN outbox o ON o.ledger_seq = l.seq AND o.kind = 'ledger_entry'
+        WHERE l.payment_id = NEW.id AND o.status = 'pending' AND l.type = 'authorization' AND l.mode = 'offline'
+      )
+    WHERE id = 1;
+  END;
+  `,
 ];

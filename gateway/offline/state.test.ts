@@ -1,6 +1,7 @@
-// Offline state in a real SQLite file: exposure and consecutive counts derived from the ledger and the outbox,
-// released when sync/ marks rows, kept across a reopen; the velocity window; the decision's transaction; and the
-// query plans, so that a long outage's backlog never turns a decision into a table scan.
+// Offline state in a real SQLite file: exposure and consecutive counts from the ledger and the outbox, released
+// when sync/ marks rows, kept across a reopen; the store counter equal to the derived sum through every kind of
+// write and seeded by its migration; the velocity window; the decision's transaction; and the query plans, so that
+// a long outage's backlog never turns a decision into a table scan.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OfflineConfigSchema } from '../config.js';
-import { type Db, openDatabase } from '../db/open.js';
+import { MIGRATIONS } from '../db/migrations.js';
+import { type Db, migrate, openDatabase } from '../db/open.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { PaymentMode } from '../payments/payment.js';
 import { PaymentRepository } from '../payments/repository.js';
@@ -139,6 +141,71 @@ describe('unsynced exposure, derived from the ledger and the outbox', () => {
     fixture = build(db);
     expect(fixture.state.storeTotal()).toBe(4_000);
     expect(fixture.state.device(DEVICE_A)).toEqual({ unsyncedTotal: 1_500, consecutive: 1 });
+  });
+});
+
+describe('the store counter (migration 3)', () => {
+  it('equals the derived sum after every write of a random walk: approvals, voids, sync answers, refunds, retries', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const approvedIds: string[] = [];
+    for (let step = 0; step < 400; step++) {
+      const pick = random();
+      const device = random() < 0.5 ? DEVICE_A : DEVICE_B;
+      const any = approvedIds[Math.floor(random() * approvedIds.length)];
+      if (pick < 0.35) approvedIds.push(approved(1 + Math.floor(random() * 900), device, 'offline'));
+      else if (pick < 0.45) approvedIds.push(approved(1 + Math.floor(random() * 900), device, 'online'));
+      else if (pick < 0.5) fixture.acceptance.decide(authorizing(6_000, device), certificate(device));
+      else if (pick < 0.6 && any !== undefined) fixture.settlement.void(any);
+      else if (pick < 0.7 && any !== undefined) {
+        const refundId = randomUUID();
+        fixture.repo.insertRefund({
+          id: refundId,
+          payment_id: any,
+          register_id: 'r',
+          amount: 1,
+          created_at: clock,
+        });
+        fixture.settlement.settleRefund(refundId, { ok: true });
+      } else if (pick < 0.85) {
+        const status = random() < 0.8 ? 'done' : 'rejected';
+        db.prepare(
+          `UPDATE outbox SET status = ?, done_at = ? WHERE id = (SELECT id FROM outbox WHERE status = 'pending'
+             ORDER BY id LIMIT 1 OFFSET ?)`,
+        ).run(status, clock, Math.floor(random() * 5));
+      } else {
+        db.prepare(
+          "UPDATE outbox SET attempts = attempts + 1, last_error = 'reset' WHERE status = 'pending'",
+        ).run();
+      }
+      expect(fixture.state.storeTotal(), `step ${step}`).toBe(fixture.state.derivedStoreTotal());
+    }
+    expect(fixture.state.storeTotal()).toBeGreaterThan(0);
+  });
+
+  it('is seeded from the backlog when an older file is migrated', () => {
+    db.close();
+    rmSync(file);
+    db = openDatabase(file);
+    db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    db.exec('DROP TRIGGER offline_exposure_outbox_insert; DROP TRIGGER offline_exposure_outbox_update;');
+    db.exec('DROP TRIGGER offline_exposure_outbox_delete; DROP TRIGGER offline_exposure_payment_voided;');
+    db.exec('DROP TABLE offline_store_exposure');
+    // Schema 3's writers: the repository and the settlement, no offline state yet.
+    const repo = new PaymentRepository(db);
+    fixture = { ...fixture, repo, settlement: new Settlement(repo, new Ledger(db), () => clock) };
+    approved(1_000, DEVICE_A, 'offline');
+    const settled = approved(2_000, DEVICE_B, 'offline');
+    approved(4_000, DEVICE_B, 'offline');
+    approved(8_000, DEVICE_B, 'online');
+    walletAnswers(settled, 'done');
+    migrate(db);
+    fixture = build(db);
+    expect(fixture.state.storeTotal()).toBe(5_000);
+    expect(fixture.state.derivedStoreTotal()).toBe(5_000);
   });
 });
 

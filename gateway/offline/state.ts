@@ -1,7 +1,10 @@
-// The SQLite side of offline acceptance. Unsynced exposure and consecutive counts are derived by query from the
-// ledger and the outbox, never stored: an offline approval counts until sync/ marks its ledger entry's outbox row
-// `done` or `rejected`, so settlement by sync releases it and nothing can drift. Reads run inside the caller's
-// transaction (the decision's), so the numbers a decision sees are the numbers it commits against.
+// The SQLite side of offline acceptance. Unsynced exposure and consecutive counts follow from the ledger and the
+// outbox: an offline approval counts until sync/ marks its ledger entry's outbox row `done` or `rejected`, so
+// settlement by sync releases it. The device figures are derived by query (they walk one device's entries); the
+// store's total is a counter that triggers keep in the same transaction as every write that moves it (migration 3),
+// because the derived sum walks the whole unsynced backlog on every decision; `derivedStoreTotal` is that sum, for
+// checking the counter. Reads run inside the caller's transaction (the decision's), so the numbers a decision sees
+// are the numbers it commits against.
 import type { Db } from '../db/open.js';
 import type { OfflineDeviceState, VelocityWindow } from './rules.js';
 
@@ -19,7 +22,8 @@ const PAYING_STATES = "('authorizing','approved','voided','refunded','partially_
 
 /** Every statement, by name; exported so that state.test.ts can check their query plans. */
 export const OFFLINE_SQL = {
-  storeTotal: `SELECT coalesce(sum(l.amount), 0) AS total FROM ${OFFLINE_AUTHORIZATIONS}
+  storeTotal: 'SELECT total FROM offline_store_exposure WHERE id = 1',
+  derivedStoreTotal: `SELECT coalesce(sum(l.amount), 0) AS total FROM ${OFFLINE_AUTHORIZATIONS}
     WHERE o.status = 'pending' AND ${OFFLINE_NOT_VOIDED}`,
   deviceTotal: `SELECT coalesce(sum(l.amount), 0) AS total FROM ${OFFLINE_AUTHORIZATIONS}
     WHERE l.device_id = ? AND o.status = 'pending' AND ${OFFLINE_NOT_VOIDED}`,
@@ -46,6 +50,20 @@ export const OFFLINE_SQL = {
     VALUES (@paymentId, @accountId, @laneId, @at) ON CONFLICT (payment_id) DO NOTHING`,
 } as const;
 
+/**
+ * The store counter against the derived sum, for `tillgate verify-ledger`; null for a file older than the counter
+ * (schema before migration 3: the gateway adds it at its next start).
+ */
+export function checkStoreExposure(db: Db): { counter: number; derived: number; ok: boolean } | null {
+  const table = db
+    .prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'offline_store_exposure'")
+    .get();
+  if (table === undefined) return null;
+  const counter = (db.prepare(OFFLINE_SQL.storeTotal).get() as { total: number } | undefined)?.total ?? 0;
+  const derived = (db.prepare(OFFLINE_SQL.derivedStoreTotal).get() as { total: number }).total;
+  return { counter, derived, ok: counter === derived };
+}
+
 export interface DeviceCertificateInfo {
   deviceId: string;
   accountId: string;
@@ -67,6 +85,7 @@ export class OfflineState {
   constructor(db: Db) {
     this.#s = {
       storeTotal: db.prepare<[], { total: number }>(OFFLINE_SQL.storeTotal),
+      derivedStoreTotal: db.prepare<[], { total: number }>(OFFLINE_SQL.derivedStoreTotal),
       deviceTotal: db.prepare<[string], { total: number }>(OFFLINE_SQL.deviceTotal),
       consecutive: db.prepare<{ device: string }, { n: number }>(OFFLINE_SQL.consecutive),
       exposedDevices: db.prepare<[number], { device_id: string; account_id: string | null; total: number }>(
@@ -79,8 +98,14 @@ export class OfflineState {
     };
   }
 
+  /** The store's unsynced offline total: the counter, one row. */
   storeTotal(): number {
     return this.#s.storeTotal.get()!.total;
+  }
+
+  /** The same total summed from the ledger and the outbox: what the counter must equal. */
+  derivedStoreTotal(): number {
+    return this.#s.derivedStoreTotal.get()!.total;
   }
 
   device(deviceId: string): OfflineDeviceState {
