@@ -1,6 +1,7 @@
 // The public pay-code vectors (../shared/vectors/paycode-v1.json): the codec must agree with every case.
 import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../../test/support/vectors.js';
+import { generateEd25519 } from './ed25519.js';
 import { parsePc1 } from './pc1.js';
 import { checkPayCode, IssuerKeyRing } from './verify.js';
 
@@ -33,5 +34,21 @@ describe('paycode-v1 vectors', () => {
       issuedAt: code.issuedAt,
       offlineLimit: code.certificate.offlineLimit,
     }).toEqual(valid.fields);
+  });
+
+  it('gives every case the same outcome again, in reverse order, with verified certificates remembered', () => {
+    for (const c of [...file.cases].reverse())
+      expect(checkPayCode(c.code, options).outcome, c.name).toBe(c.expect);
+  });
+
+  it('refuses a remembered certificate under another key for its kid', () => {
+    const valid = file.cases.find((c) => c.name === 'valid')!;
+    expect(checkPayCode(valid.code, options).outcome).toBe('valid');
+    const kid = parsePc1(valid.code)!.certificate.kid;
+    const replaced = new IssuerKeyRing([{ kid, publicKey: generateEd25519().publicKey.toString('hex') }]);
+    expect(checkPayCode(valid.code, { ...options, keys: replaced }).outcome).toBe(
+      'bad_certificate_signature',
+    );
+    expect(checkPayCode(valid.code, options).outcome).toBe('valid');
   });
 });

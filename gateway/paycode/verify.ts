@@ -72,10 +72,7 @@ export function checkPc1(code: Pc1Code, options: CodeCheckOptions): 'valid' | Co
   const issuer = options.keys.get(cert.kid);
   if (issuer === undefined) return 'unknown_issuer_key';
   if (issuer.revoked) return 'issuer_key_revoked';
-  if (
-    issuer.key === null ||
-    !verifyEd25519(issuer.key, certificateSigningInput(cert.bytes), cert.issuerSig)
-  ) {
+  if (issuer.key === null || !certificateSigned(issuer.key, cert.bytes, cert.issuerSig)) {
     return 'bad_certificate_signature';
   }
   if (cert.expiresAt <= options.now) return 'certificate_expired';
@@ -89,4 +86,25 @@ export function checkPc1(code: Pc1Code, options: CodeCheckOptions): 'valid' | Co
   if (code.issuedAt < options.now - options.maxCodeAgeSec) return 'code_expired';
   if (code.issuedAt > options.now + options.maxClockSkewSec) return 'code_from_future';
   return 'valid';
+}
+
+/**
+ * Certificates whose issuer signature checked, each with the issuer KeyObject that checked it. A phone shows the
+ * same certificate in every code, so its issuer signature is verified once, not once per payment. Only genuine
+ * certificates get in (a forged one never verifies), the same bytes under the same key verify the same way every
+ * time, and a revoked or replaced issuer key is caught before this (the ring's entry), so the cache changes no
+ * outcome. Bounded: the oldest entry goes first.
+ */
+const signedCertificates = new Map<string, KeyObject>();
+const SIGNED_CERTIFICATES_MAX = 4_096;
+
+function certificateSigned(issuerKey: KeyObject, certificate: Buffer, signature: Uint8Array): boolean {
+  const id = certificate.toString('base64');
+  if (signedCertificates.get(id) === issuerKey) return true;
+  if (!verifyEd25519(issuerKey, certificateSigningInput(certificate), signature)) return false;
+  if (signedCertificates.size >= SIGNED_CERTIFICATES_MAX) {
+    signedCertificates.delete(signedCertificates.keys().next().value!);
+  }
+  signedCertificates.set(id, issuerKey);
+  return true;
 }
