@@ -88,6 +88,36 @@ describe('deciding offline under the limits', () => {
     ]);
   });
 
+  it('after a refused send, payments skip the send for 250 ms while the store is offline; one then probes again', async () => {
+    const c = await customer(s);
+    const sends = async (): Promise<number> => {
+      const text = await (await fetch(`${s.stack.gateway.url}/metrics`)).text();
+      const counts = [
+        ...text.matchAll(/tillgate_wallet_call_seconds_count\{operation="authorize",outcome="\w+"\} (\d+)/g),
+      ];
+      return counts.reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    await s.goOffline();
+    const before = await sends();
+    expectApprovedOffline(s, await s.pay(0, 100, c.code()));
+    expect(await sends()).toBe(before + 1);
+    s.clock.ms += 200;
+    expectApprovedOffline(s, await s.pay(0, 100, c.code()));
+    expectApprovedOffline(s, await s.pay(1, 100, c.code()));
+    expect(await sends()).toBe(before + 1);
+    s.clock.ms += 60;
+    expectApprovedOffline(s, await s.pay(0, 100, c.code()));
+    expect(await sends()).toBe(before + 2);
+    // The wallet back within the window: the store stays offline (no contact yet), so the next payment inside the
+    // window is still decided offline; past it, the send reaches the wallet and the store is online again.
+    await s.goOnline();
+    s.clock.ms -= 1_000;
+    expectApprovedOffline(s, await s.pay(0, 100, c.code()));
+    s.clock.ms += 1_000;
+    expect(await s.pay(0, 100, c.code())).toMatchObject({ state: 'approved', mode: 'online' });
+    expect(await sends()).toBe(before + 3);
+  });
+
   it('per transaction: 4,999 and 5,000 approved, 5,001 declined', async () => {
     const a = await customer(s);
     const b = await customer(s);

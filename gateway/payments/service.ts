@@ -87,6 +87,13 @@ export interface PaymentServiceOptions {
 /** How often open payments are looked over for decisions a failing disk lost (see #sweep). */
 const SWEEP_INTERVAL_MS = 1_000;
 
+/**
+ * After the wallet's host refused a connection while the store is offline, payments that may be decided offline
+ * skip the send for this long: nothing is listening, so a send can only be refused again. One send per window still
+ * probes, and any contact with the wallet (a feed page, a key fetch) turns the store online and ends it at once.
+ */
+const REFUSED_HOLD_MS = 250;
+
 export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   readonly repo: PaymentRepository;
   readonly settlement: Settlement;
@@ -106,6 +113,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   /** The connection's commit group (gateway/db/commit-group.ts): every write of a decision goes through it. */
   readonly #commits: CommitGroup;
   #accepting = true;
+  /** When a send last found the wallet's host refusing connections (see REFUSED_HOLD_MS); null after any other outcome. */
+  #refusedAt: number | null = null;
   #sweepTimer: NodeJS.Timeout | undefined;
   #sweepFailing = false;
 
@@ -495,6 +504,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       ...(row.basket_json === null ? {} : { basket: JSON.parse(row.basket_json) as BasketLine[] }),
       createdAt: Math.floor(row.created_at / 1000),
     };
+    // Nothing sent, so nothing to wait for: the offline decision joins the reservation's commit.
+    if (offlineAllowed && this.#refusedRecently()) return { kind: 'unknown', cause: 'refused' };
     // The authorization id goes out only once it is on disk: a retry after a crash must reuse it.
     await this.#commits.durable();
     const outcome = await authorizeOnline(this.#options.wallet, request, {
@@ -504,7 +515,16 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       signal: this.#abort.signal,
       stopOnRefused: offlineAllowed,
     });
+    this.#refusedAt = outcome.kind === 'unknown' && outcome.cause === 'refused' ? this.#now() : null;
     return outcome;
+  }
+
+  #refusedRecently(): boolean {
+    return (
+      this.#refusedAt !== null &&
+      this.#options.health?.mode === 'offline' &&
+      this.#now() - this.#refusedAt < REFUSED_HOLD_MS
+    );
   }
 
   /** `certificate` is set when the payment may be decided offline should the outcome stay unknown. */
