@@ -405,17 +405,16 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     const now = this.#now();
     // In the commit group like every write of the decision: the claim is taken at once in this process (one
     // scan, one payment), on disk with the reservation before anything reaches the wallet.
-    const claimed = this.#commits.write(() =>
-      this.repo.update(row.id, ['awaiting_scan'], {
-        state: 'authorizing',
-        code_hash: codeHashOf(text),
-        scan_deadline_at: null,
-        updated_at: now,
-      }),
-    );
+    const claim = {
+      state: 'authorizing',
+      code_hash: codeHashOf(text),
+      scan_deadline_at: null,
+      updated_at: now,
+    } satisfies Partial<PaymentRow>;
+    const claimed = this.#commits.write(() => this.repo.update(row.id, ['awaiting_scan'], claim));
     if (!claimed) return Promise.resolve();
     this.#clearScanTimer(row.id);
-    this.#publish(this.repo.get(row.id)!);
+    this.#publish({ ...row, ...claim });
     return this.#track(this.#decide(row.id, text), row.id);
   }
 
@@ -472,6 +471,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       const { timeoutMs } = this.#settings.wallet;
       const probe = offlineAllowed && this.#options.health?.mode === 'offline';
       const budgetMs = probe ? Math.min(this.offline.limits().probeTimeoutMs, timeoutMs) : timeoutMs;
+      const row = this.repo.get(id)!;
       const patch: Partial<PaymentRow> = {
         authorization_id: `a_${randomUUID()}`,
         authorize_deadline_at: now + budgetMs,
@@ -483,13 +483,13 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         if (code.counter <= (this.repo.maxCounter(deviceId) ?? 0)) return 'code_replayed';
         if (this.repo.isAccountFrozen(accountId)) return 'account_frozen';
         if (this.repo.isDeviceRevoked(deviceId)) return 'device_revoked';
-        const laneId = this.repo.get(id)!.lane_id;
-        if (!this.offline.admitVelocity({ id, accountId, laneId }, now)) return 'velocity_exceeded';
+        if (!this.offline.admitVelocity({ id, accountId, laneId: row.lane_id }, now))
+          return 'velocity_exceeded';
         this.repo.raiseCounter(deviceId, code.counter, now);
         Object.assign(patch, { account_id: accountId, device_id: deviceId, counter: code.counter });
       }
       if (!this.repo.update(id, ['authorizing'], patch)) throw new Error(`payment ${id} left authorizing`);
-      return this.repo.get(id)!;
+      return { ...row, ...patch };
     });
   }
 
