@@ -161,12 +161,12 @@ export class WedgeDecoder {
       return [reject('human_typing', message)];
     }
     const layout = this.#options.layout;
-    const likelyLayout = detectLayoutMismatch(keys, layout);
+    const typed = decodeKeys(keys, layout);
+    const likelyLayout = detectLayoutMismatch(keys, layout, typed);
     if (likelyLayout !== undefined) {
       const message = `scanner seems set to keyboard country ${likelyLayout}, lane configured for ${layout}: set the scanner's keyboard layout to match, or use HID POS or serial mode`;
       return [{ kind: 'rejected', reason: 'layout_mismatch', message, likelyLayout }];
     }
-    const typed = decodeKeys(keys, layout);
     if (typed.unmapped > 0) {
       return [reject('malformed', `${typed.unmapped} keys give no character on layout ${layout}`)];
     }
@@ -233,9 +233,9 @@ export function looksWellFormed(text: string): boolean {
 export function detectLayoutMismatch(
   keys: readonly KeyPress[],
   configured: KeyboardLayoutName,
+  mine = decodeKeys(keys, configured),
 ): KeyboardLayoutName | undefined {
   const other: KeyboardLayoutName = configured === 'us' ? 'jp106' : 'us';
-  const mine = decodeKeys(keys, configured);
   const theirs = decodeKeys(keys, other);
   if (mine.text === theirs.text && mine.unmapped === theirs.unmapped) return undefined;
   if (mine.unmapped > 0 && theirs.unmapped === 0) return other;
