@@ -1,5 +1,10 @@
 // WalletClient over HTTP + JSON with the store key as bearer. Every answer is checked with zod:
-// a wallet that answers nonsense is a fault (bad_response), never an approval.
+// a wallet that answers nonsense is a fault (bad_response), never an approval. The transport is node:http(s) with
+// one keep-alive agent per client, not fetch: a payment's wallet call is on the register's critical path, and
+// fetch's streams and signals cost several times the CPU of the call itself (docs/benchmarks.md); node:http also
+// never follows a redirect.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import type { LedgerEntry } from '../ledger/chain.js';
 import {
@@ -69,11 +74,30 @@ export interface HttpWalletClientOptions {
 }
 
 export class HttpWalletClient implements WalletClient {
-  readonly #base: string;
+  readonly #base: URL;
+  readonly #basePath: string;
+  readonly #request: typeof httpRequest;
+  readonly #agent: HttpAgent;
   #auth: string;
 
   constructor(options: HttpWalletClientOptions) {
-    this.#base = options.url.replace(/\/+$/, '');
+    this.#base = new URL(options.url);
+    if (this.#base.protocol !== 'http:' && this.#base.protocol !== 'https:') {
+      throw new TypeError(`wallet url must be http or https, not ${this.#base.protocol}`);
+    }
+    this.#basePath = this.#base.pathname.replace(/\/+$/, '');
+    const https = this.#base.protocol === 'https:';
+    this.#request = https ? httpsRequest : httpRequest;
+    // Idle connections close before a typical server's keep-alive timeout (5 s for Node; a shorter Keep-Alive hint
+    // from the wallet wins), so that a reused socket is seldom one the wallet is closing; 'lifo' keeps a few warm.
+    // Idle sockets do not keep the process alive (the agent unrefs them).
+    const agentOptions = {
+      keepAlive: true,
+      keepAliveMsecs: 1_000,
+      timeout: 4_000,
+      scheduling: 'lifo' as const,
+    };
+    this.#agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     this.#auth = `Bearer ${options.storeKey}`;
   }
 
@@ -159,26 +183,10 @@ export class HttpWalletClient implements WalletClient {
     signal: AbortSignal,
     passStatuses: number[] = [],
   ): Promise<{ status: number; json: unknown }> {
-    let response: Response;
-    try {
-      response = await fetch(this.#base + path, {
-        method,
-        headers:
-          payload === undefined
-            ? { authorization: this.#auth }
-            : { authorization: this.#auth, 'content-type': 'application/json' },
-        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-        // The wallet API never redirects: a 3xx is an answer that decides nothing, not a place to send the store
-        // key and a pay code to.
-        redirect: 'manual',
-        signal,
-      });
-    } catch (error) {
-      throw asCallError(error, signal);
-    }
+    let status: number;
     let text: string;
     try {
-      text = await readBounded(response);
+      ({ status, text } = await this.#send(method, path, payload, signal));
     } catch (error) {
       throw asCallError(error, signal);
     }
@@ -186,40 +194,83 @@ export class HttpWalletClient implements WalletClient {
     try {
       json = text.length ? JSON.parse(text) : undefined;
     } catch (error) {
-      throw new WalletCallError(
-        'bad_response',
-        `wallet answered ${response.status} with a body that is not JSON`,
-        {
-          status: response.status,
-          cause: error,
-        },
-      );
+      throw new WalletCallError('bad_response', `wallet answered ${status} with a body that is not JSON`, {
+        status,
+        cause: error,
+      });
     }
-    if (response.ok || passStatuses.includes(response.status)) return { status: response.status, json };
+    if ((status >= 200 && status < 300) || passStatuses.includes(status)) return { status, json };
     const parsed = ErrorBodySchema.safeParse(json);
-    if (!parsed.success)
-      throw new WalletCallError('http', `wallet answered ${response.status}`, { status: response.status });
+    if (!parsed.success) throw new WalletCallError('http', `wallet answered ${status}`, { status });
     const { code, message: _message, ...details } = parsed.data.error;
-    throw new WalletCallError('http', `wallet answered ${response.status} ${code}`, {
-      status: response.status,
-      code,
-      details,
+    throw new WalletCallError('http', `wallet answered ${status} ${code}`, { status, code, details });
+  }
+
+  /** One request and its whole answer, bounded; rejects on any network failure, a cut-off body included. */
+  #send(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: unknown,
+    signal: AbortSignal,
+  ): Promise<{ status: number; text: string }> {
+    const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload), 'utf8');
+    const headers: Record<string, string | number> = {
+      authorization: this.#auth,
+      accept: 'application/json',
+    };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = body.length;
+    }
+    return new Promise((resolve, reject) => {
+      const req = this.#request(
+        {
+          protocol: this.#base.protocol,
+          hostname: this.#base.hostname.replace(/^\[|\]$/g, ''),
+          port: this.#base.port,
+          path: this.#basePath + path,
+          method,
+          headers,
+          agent: this.#agent,
+          signal,
+        },
+        (res) => readBounded(res).then((text) => resolve({ status: res.statusCode ?? 0, text }), reject),
+      );
+      req.on('error', reject);
+      req.end(body);
     });
   }
 }
 
-async function readBounded(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > RESPONSE_BYTES_MAX) throw new WalletCallError('bad_response', 'wallet response too large');
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body) {
-    total += chunk.byteLength;
-    if (total > RESPONSE_BYTES_MAX) throw new WalletCallError('bad_response', 'wallet response too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBounded(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(res.headers['content-length'] ?? '0');
+    if (declared > RESPONSE_BYTES_MAX) {
+      res.destroy();
+      reject(new WalletCallError('bad_response', 'wallet response too large'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    res.on('data', (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > RESPONSE_BYTES_MAX) {
+        res.destroy();
+        reject(new WalletCallError('bad_response', 'wallet response too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    // A body cut short (the connection reset or closed before its end) is a network failure, never an answer.
+    res.on('aborted', () =>
+      reject(Object.assign(new Error('wallet answer cut off'), { code: 'ECONNRESET' })),
+    );
+    res.on('error', reject);
+    res.on('end', () => {
+      if (res.complete) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(Object.assign(new Error('wallet answer cut off'), { code: 'ECONNRESET' }));
+    });
+  });
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -244,6 +295,6 @@ function asCallError(error: unknown, signal: AbortSignal): WalletCallError {
 }
 
 function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return cause?.code ?? (error as Error).message ?? String(error);
+  const { code, cause } = error as { code?: string; cause?: { code?: string } };
+  return code ?? cause?.code ?? (error as Error).message ?? String(error);
 }
