@@ -64,6 +64,26 @@ describe('startSync', () => {
     expect(await registry.metrics()).not.toContain('tillgate_sync_');
   });
 
+  it('gathers for 100 ms after a notify(): notifications meanwhile add no pass, and the entries go up in one batch', async () => {
+    const c = await f.customer(10_000);
+    f.offline(c, 1_000);
+    const handle = startSync(f.syncOptions());
+    sync = handle;
+    await waitFor(() => handle.status().settled === 1, 2_000, 'the first pass');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the first pass looks once more, finds nothing, ends
+    const batches = () => (f.db.prepare('SELECT count(*) AS n FROM sync_batches').get() as { n: number }).n;
+    const before = batches();
+    handle.notify();
+    for (let i = 0; i < 4; i++) {
+      f.offline(c, 100 + i);
+      handle.notify();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(handle.status().pending).toBe(4);
+    await waitFor(() => handle.status().settled === 5, 2_000, 'the gathered pass');
+    expect(batches() - before).toBe(1); // the fixture's batches hold 4 entries
+  });
+
   it('runs nothing in the background when disabled, but uploadNow() still uploads', async () => {
     const c = await f.customer(10_000);
     f.offline(c, 1_000);

@@ -74,6 +74,13 @@ export function startSync(options: StartSyncOptions): SyncHandle {
   };
 }
 
+/**
+ * How long the uploader gathers after a notify() before it wakes: the entries of the payments decided meanwhile go
+ * in one batch, so that a busy store sends the wallet a batch per gather window, not one per payment (each is a
+ * durable transaction at the wallet, beside the authorizations of the same store). Short against the idle interval.
+ */
+const NOTIFY_GATHER_MS = 100;
+
 /** The uploader's pace: one pass at a time; idle interval when all is sent; capped backoff with jitter after a failure. */
 class UploadLoop {
   readonly #worker: SyncWorker;
@@ -87,6 +94,7 @@ class UploadLoop {
   #queued: Promise<UploadSummary> | null = null;
   #running: Promise<void> | null = null;
   #failures = 0;
+  #gathering: NodeJS.Timeout | null = null;
 
   constructor(
     worker: SyncWorker,
@@ -107,10 +115,16 @@ class UploadLoop {
   }
 
   notify(): void {
-    if (this.#failures === 0) this.#alarm.wake();
+    if (this.#failures !== 0 || this.#gathering !== null) return;
+    this.#gathering = setTimeout(() => {
+      this.#gathering = null;
+      this.#alarm.wake();
+    }, NOTIFY_GATHER_MS);
+    this.#gathering.unref();
   }
 
   async stop(): Promise<void> {
+    if (this.#gathering !== null) clearTimeout(this.#gathering);
     this.#stopping.abort();
     await this.#running;
     await this.#tail;
