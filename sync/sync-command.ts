@@ -3,7 +3,7 @@
 // while the gateway holds the lease, it follows the backlog going down instead, for at most --wait-sec.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { integerOption, parseCommandArgs } from '../gateway/cli/args.js';
 import {
   type CliIo,
@@ -154,7 +154,7 @@ async function withProgress(
   waitSec: number,
 ): Promise<UploadSummary> {
   const stop = stopSignal(io);
-  const bar = progressBar(io.stderr);
+  const bar = await progressBar(io.stderr);
   const total = emptySummary();
   const giveUpAt = Date.now() + waitSec * 1000;
   let size = pending();
@@ -181,7 +181,9 @@ async function withProgress(
   return total;
 }
 
-function progressBar(stderr: TextSink): SingleBar {
+/** cli-progress is imported when a bar is drawn: every command loads this module (see commands.ts). */
+async function progressBar(stderr: TextSink): Promise<SingleBar> {
+  const { SingleBar } = await import('cli-progress');
   const stream = stderr as NodeJS.WritableStream & { isTTY?: boolean };
   return new SingleBar({
     stream,

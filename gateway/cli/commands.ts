@@ -1,5 +1,7 @@
 // The table of `tillgate` commands, in the order `tillgate --help` lists them. A command is one module
-// exporting a Command (command.ts); registering it is one import and one entry here.
+// exporting a Command (command.ts); registering it is one import and one entry here. Every command's module
+// is loaded for any command, so a module imports what only its own run needs (the sandbox wallet, the demo,
+// the driver layer, a progress bar) inside run: `tillgate start` pays for no other command's dependencies.
 import { reportCommand } from '../../sync/report-command.js';
 import { syncCommand } from '../../sync/sync-command.js';
 import { backupCommand } from './backup-command.js';

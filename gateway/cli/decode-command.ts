@@ -1,6 +1,6 @@
 // `tillgate decode`: drivers/decode-command.ts on stdin and stdout, for a technician's capture of reports.
 import { Writable } from 'node:stream';
-import { type DecodeTransport, runDecode } from '../../drivers/decode-command.js';
+import type { DecodeTransport } from '../../drivers/decode-command.js';
 import type { KeyboardLayoutName } from '../../drivers/keyboard-layouts.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { type CliIo, type Command, EXIT_USAGE, type TextSink, usageError } from './command.js';
@@ -40,6 +40,8 @@ async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
     ...(values.layout === undefined ? {} : { layout: values.layout as KeyboardLayoutName }),
     ...(values.suffix === undefined ? {} : { suffix: values.suffix }),
   };
+  // The driver layer is imported on use: every command loads this module (see commands.ts).
+  const { runDecode } = await import('../../drivers/decode-command.js');
   const status = await runDecode(options, io.stdin, writableOf(io.stdout));
   // The driver has checked --layout and --suffix against the transport and printed why it refused them.
   if (status === EXIT_USAGE) throw usageError('--layout or --suffix does not fit the transport');

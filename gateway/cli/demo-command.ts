@@ -1,7 +1,7 @@
 // `tillgate demo`: the sandbox wallet, the gateway and simulated scanners on two lanes on this machine.
 // Prints the URLs, the register keys and curl lines that pay; then one line per decided payment.
 import { join } from 'node:path';
-import { type RunningDemo, startDemo } from '../demo/demo.js';
+import type { RunningDemo } from '../demo/demo.js';
 import { createLogger } from '../log.js';
 import type { Payment } from '../payments/payment.js';
 import { integerOption, parseCommandArgs } from './args.js';
@@ -53,6 +53,8 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const dataDir = dataDirOf(io, values.data);
   const stop = stopSignal(io);
   const logger = createLogger({ destination: io.stderr, level });
+  // The demo and its sandbox wallet are imported on use: every command loads this module (see commands.ts).
+  const { startDemo } = await import('../demo/demo.js');
   const demo = await startOrExplain({ host: '127.0.0.1', port, dataDir }, () =>
     startDemo({ dataDir, port, logger, customerDelayMs: delay, velocityMaxPayments }),
   );

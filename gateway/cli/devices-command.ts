@@ -1,12 +1,6 @@
 // `tillgate devices`: the scanners attached to this machine, in which mode, and which lane of the config
 // each one serves. A source that cannot be listed (node-hid without its native library) says why.
-import {
-  type DevicesView,
-  formatDevicesView,
-  type ListDevicesDeps,
-  listDevices,
-  matchDevicesToLanes,
-} from '../../drivers/devices-command.js';
+import type { DevicesView, ListDevicesDeps } from '../../drivers/devices-command.js';
 import { hidUnavailableMessage } from '../../drivers/hid-loader.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, type Command, EXIT_FAILURE, EXIT_OK, printJson } from './command.js';
@@ -41,10 +35,12 @@ devices can be listed on this machine.
 async function runDevices(argv: string[], io: CliIo, deps: ListDevicesDeps): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS);
   const lanes = values.config === undefined ? [] : loadConfigFile(io, values.config).lanes;
-  const reports = await listDevices({ ...deps, includeOtherHid: values.all ?? false });
-  const view = withHidRemedy(matchDevicesToLanes(reports, lanes));
+  // The driver layer and serialport are imported on use: every command loads this module (see commands.ts).
+  const drivers = await import('../../drivers/devices-command.js');
+  const reports = await drivers.listDevices({ ...deps, includeOtherHid: values.all ?? false });
+  const view = withHidRemedy(drivers.matchDevicesToLanes(reports, lanes));
   if (values.json) printJson(io, view);
-  else io.stdout.write(humanView(view));
+  else io.stdout.write(humanView(view, drivers.formatDevicesView(view)));
   const unavailable = new Set(view.unavailable.map((source) => source.transport));
   if (unavailable.has('hid') && unavailable.has('serial')) {
     io.stderr.write('tillgate devices: neither HID nor serial devices can be listed here (reasons above)\n');
@@ -66,11 +62,10 @@ function withHidRemedy(view: DevicesView): DevicesView {
   return { ...view, unavailable };
 }
 
-/** The driver's lines, led by "no scanners found" when there is nothing else to show. */
-function humanView(view: DevicesView): string {
+/** The driver's lines (`formatted`), led by "no scanners found" when there is nothing else to show. */
+function humanView(view: DevicesView, formatted: string): string {
   const nothing = [view.devices, view.missing, view.simulated].every((list) => list.length === 0);
   const lines = nothing ? ['no scanners found'] : [];
-  const formatted = formatDevicesView(view);
   if (formatted !== '') lines.push(formatted);
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,6 @@ import { isId } from '../paycode/pc1.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { type CliIo, type Command, EXIT_OK, failure, printJson, usageError } from './command.js';
 import { DEFAULT_DATA_DIR, dataDirOf, sandboxWalletOf } from './demo-file.js';
-import { enrollPhone, PhoneStore } from './phone-store.js';
 
 const OPTIONS = {
   account: { type: 'string' },
@@ -35,6 +34,8 @@ async function runPaycode(argv: string[], io: CliIo): Promise<number> {
   const accountId = requiredOption(values.account, '--account');
   if (!isId(accountId)) throw usageError('--account must be 16 lower-case hex characters');
   const dataDir = dataDirOf(io, values.data);
+  // The sandbox phone is imported on use: every command loads this module (see commands.ts).
+  const { enrollPhone, PhoneStore } = await import('./phone-store.js');
   const store = new PhoneStore(dataDir);
   const shown = await store.exclusive(accountId, async () => {
     let state = store.load(accountId);

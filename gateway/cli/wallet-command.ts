@@ -2,7 +2,7 @@
 // It prints its URL and its admin key once on stdout (a sandbox key, meant to be copied); logs go to stderr.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RunningWallet, startWallet } from '../../wallet/server.js';
+import type { RunningWallet } from '../../wallet/server.js';
 import { createLogger } from '../log.js';
 import { integerOption, parseCommandArgs, requiredOption } from './args.js';
 import { type CliIo, type Command, EXIT_OK, failure, printJson } from './command.js';
@@ -41,6 +41,8 @@ async function runWallet(argv: string[], io: CliIo): Promise<number> {
   const stop = stopSignal(io);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger({ destination: io.stderr, level: values.verbose ? 'debug' : 'info' });
+  // The sandbox wallet is imported on use: every command loads this module (see commands.ts).
+  const { startWallet } = await import('../../wallet/server.js');
   const wallet = await startOrExplain(() =>
     startWallet({ dbPath: database, port, logger, ...(values.host ? { host: values.host } : {}) }),
   );
