@@ -137,28 +137,10 @@ async function assemble(
   const idempotency = new IdempotencyStore(db);
   idempotency.startUp(now() - IDEMPOTENCY_RETENTION_MS);
   wireEvents(service, health, hub, metrics);
-  const paymentsForSync = service;
-  const sync = startSync({
-    db,
-    wallet,
-    storeId: config.storeId,
-    config: config.sync,
-    logger: deps.logger,
-    registry: metrics.registry,
-    onRefundSettled: (refundId, outcome) => paymentsForSync.settleRefund(refundId, outcome),
-    onFeedApplied: () => keys.invalidate(),
-    now,
-  });
-  service.on('outbox', () => sync.notify());
-
-  // Keys kept in SQLite serve at once; the wallet's current list arrives in the background, so a wallet that
-  // is down never delays start-up (a code under an unknown kid triggers its own fetch).
-  void keys.refresh({ force: true });
-  service.recover();
-  health.start();
-
   const paymentService = service;
-  lanes = new Lanes(
+  // Made before anything calls the wallet: importing the drivers is the longest wait of a start, and the
+  // wallet's first answers, which set the store's mode, should come after it rather than age during it.
+  lanes = await Lanes.create(
     config.lanes,
     { ...deps.scanners, logger: deps.logger },
     {
@@ -172,6 +154,24 @@ async function assemble(
       onStatus: (view) => hub.publish({ laneId: view.laneId, type: 'scanner', data: view }),
     },
   );
+  const sync = startSync({
+    db,
+    wallet,
+    storeId: config.storeId,
+    config: config.sync,
+    logger: deps.logger,
+    registry: metrics.registry,
+    onRefundSettled: (refundId, outcome) => paymentService.settleRefund(refundId, outcome),
+    onFeedApplied: () => keys.invalidate(),
+    now,
+  });
+  service.on('outbox', () => sync.notify());
+
+  // Keys kept in SQLite serve at once; the wallet's current list arrives in the background, so a wallet that
+  // is down never delays start-up (a code under an unknown kid triggers its own fetch).
+  void keys.refresh({ force: true });
+  service.recover();
+  health.start();
   await lanes.open();
 
   let ready = false;

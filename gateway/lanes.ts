@@ -2,7 +2,7 @@
 // and their status to registers (`scanner` events, /v1/status). A scanner that fails to open is reported,
 // never fatal: the other lanes and the register's payCode path keep working.
 import type { Logger } from 'pino';
-import { createScanner, type ScannerDeps } from '../drivers/factory.js';
+import type { ScannerDeps } from '../drivers/factory.js';
 import type { Scan, Scanner, ScannerStatus } from '../drivers/scanner.js';
 import type { Config } from './config.js';
 
@@ -26,16 +26,32 @@ export class Lanes {
   readonly #views = new Map<string, ScannerView>();
   readonly #log: Logger;
 
-  constructor(lanes: Config['lanes'], deps: ScannerDeps, handlers: LaneHandlers) {
-    this.#log = deps.logger.child({ module: 'lanes' });
-    for (const lane of lanes) {
-      for (const scannerConfig of lane.scanners) {
-        const scanner = createScanner(scannerConfig, deps);
-        this.#scanners.set(scanner.deviceId, { laneId: lane.id, scanner });
-        this.#setView(lane.id, scanner, { status: 'opening' }, handlers);
-        scanner.on('scan', (scan) => handlers.onScan(lane.id, scan));
-        scanner.on('status', (status) => this.#setView(lane.id, scanner, status, handlers));
-      }
+  /**
+   * The lanes' scanners, made from config. The drivers (some twenty modules and serialport) are imported only
+   * when a lane has a scanner: a gateway whose registers send the codes would load them for nothing.
+   */
+  static async create(lanes: Config['lanes'], deps: ScannerDeps, handlers: LaneHandlers): Promise<Lanes> {
+    const configured = lanes.flatMap((lane) => lane.scanners.map((config) => ({ laneId: lane.id, config })));
+    if (configured.length === 0) return new Lanes([], deps.logger, handlers);
+    const { createScanner } = await import('../drivers/factory.js');
+    const scanners = configured.map(({ laneId, config }) => ({
+      laneId,
+      scanner: createScanner(config, deps),
+    }));
+    return new Lanes(scanners, deps.logger, handlers);
+  }
+
+  constructor(
+    scanners: readonly { laneId: string; scanner: Scanner }[],
+    logger: Logger,
+    handlers: LaneHandlers,
+  ) {
+    this.#log = logger.child({ module: 'lanes' });
+    for (const { laneId, scanner } of scanners) {
+      this.#scanners.set(scanner.deviceId, { laneId, scanner });
+      this.#setView(laneId, scanner, { status: 'opening' }, handlers);
+      scanner.on('scan', (scan) => handlers.onScan(laneId, scan));
+      scanner.on('status', (status) => this.#setView(laneId, scanner, status, handlers));
     }
   }
 

@@ -13,10 +13,9 @@ import type { Db } from '../db/open.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayStatus } from '../gateway.js';
 import type { EventHub, SseClients } from '../http/events.js';
-import { Formatter } from './format.js';
+import type { Formatter } from './format.js';
 import { clearSessionCookie, fromSameOrigin, type Operator, OperatorAuth } from './operator-auth.js';
-import { dashboardOffPage, dashboardPage, lanePage, signInPage } from './pages.js';
-import { type DashboardModel, type PanelId, renderPanels } from './panels.js';
+import type { DashboardModel, PanelId } from './panels.js';
 import { type Activity, DashboardQueries } from './queries.js';
 
 export interface DashboardOptions {
@@ -36,6 +35,16 @@ export interface Dashboard {
   auth: OperatorAuth;
 }
 
+/**
+ * What draws the pages: the templates, panels, charts, script and style (eight modules) and the Formatter's
+ * Intl formats. Loaded at the first page asked for, not at start: payments never need them.
+ */
+interface Views {
+  pages: typeof import('./pages.js');
+  renderPanels: typeof import('./panels.js')['renderPanels'];
+  fmt: Formatter;
+}
+
 /** The charts' query runs at most this often, however many dashboards are open. */
 const ACTIVITY_REUSE_MS = 5_000;
 const LOGIN_BODY_LIMIT = '2kb';
@@ -49,14 +58,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     registry: options.registry,
     now,
   });
-  const fmt = new Formatter(config.timeZone);
+  let loaded: Promise<Views> | undefined;
+  const views = (): Promise<Views> => {
+    loaded ??= loadViews(config.timeZone);
+    return loaded;
+  };
   const model = modelReader(options, now);
   const router = express.Router();
 
-  router.get('/', (req, res) => {
+  router.get('/', async (req, res) => {
     const nonce = pageHeaders(res);
     if (!auth.enabled) {
-      res.status(503).send(dashboardOffPage({ storeId: config.storeId, nonce }));
+      const { pages } = await views();
+      res.status(503).send(pages.dashboardOffPage({ storeId: config.storeId, nonce }));
       return;
     }
     const operator = auth.identify(req);
@@ -64,37 +78,44 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       res.redirect(303, '/login');
       return;
     }
+    const { pages, renderPanels, fmt } = await views();
     const panels = renderPanels(model(), fmt);
-    res.send(dashboardPage({ storeId: config.storeId, operatorId: operator.id, panels, nonce }));
+    res.send(pages.dashboardPage({ storeId: config.storeId, operatorId: operator.id, panels, nonce }));
   });
 
-  router.get('/login', (req, res) => {
+  router.get('/login', async (req, res) => {
     if (auth.enabled && auth.identify(req) !== undefined) {
       res.redirect(303, '/');
       return;
     }
-    res.send(signInPage({ storeId: config.storeId, nonce: pageHeaders(res) }));
+    const { pages } = await views();
+    res.send(pages.signInPage({ storeId: config.storeId, nonce: pageHeaders(res) }));
   });
 
-  router.post('/login', express.urlencoded({ extended: false, limit: LOGIN_BODY_LIMIT }), (req, res) => {
-    const nonce = pageHeaders(res);
-    const key = typeof req.body?.key === 'string' ? req.body.key : '';
-    if (!fromSameOrigin(req)) throw new GatewayError('forbidden', 'sign in from this gateway’s own page');
-    const result = auth.signIn(key, req.secure);
-    if (result.outcome === 'signed_in') {
-      options.logger.info({ operatorId: result.operator.id }, 'operator signed in');
-      res.append('set-cookie', result.cookie).redirect(303, '/');
-      return;
-    }
-    options.logger.warn({ outcome: result.outcome }, 'operator sign-in refused');
-    const problem =
-      result.outcome === 'rate_limited'
-        ? 'Too many wrong keys: wait a minute and try again.'
-        : 'That is not an operator key.';
-    res
-      .status(result.outcome === 'rate_limited' ? 429 : 401)
-      .send(signInPage({ storeId: config.storeId, nonce, problem }));
-  });
+  router.post(
+    '/login',
+    express.urlencoded({ extended: false, limit: LOGIN_BODY_LIMIT }),
+    async (req, res) => {
+      const nonce = pageHeaders(res);
+      const key = typeof req.body?.key === 'string' ? req.body.key : '';
+      if (!fromSameOrigin(req)) throw new GatewayError('forbidden', 'sign in from this gateway’s own page');
+      const result = auth.signIn(key, req.secure);
+      if (result.outcome === 'signed_in') {
+        options.logger.info({ operatorId: result.operator.id }, 'operator signed in');
+        res.append('set-cookie', result.cookie).redirect(303, '/');
+        return;
+      }
+      options.logger.warn({ outcome: result.outcome }, 'operator sign-in refused');
+      const problem =
+        result.outcome === 'rate_limited'
+          ? 'Too many wrong keys: wait a minute and try again.'
+          : 'That is not an operator key.';
+      const { pages } = await views();
+      res
+        .status(result.outcome === 'rate_limited' ? 429 : 401)
+        .send(pages.signInPage({ storeId: config.storeId, nonce, problem }));
+    },
+  );
 
   router.post('/logout', (req, res) => {
     if (!fromSameOrigin(req)) throw new GatewayError('forbidden', 'sign out from this gateway’s own page');
@@ -103,8 +124,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     res.redirect(303, '/login');
   });
 
-  router.get('/dashboard/panels', (req, res) => {
+  router.get('/dashboard/panels', async (req, res) => {
     requireOperator(auth, req);
+    const { renderPanels, fmt } = await views();
     const panels = renderPanels(model(), fmt);
     res.set('cache-control', 'no-store').json({
       updatedAt: new Date(now()).toISOString(),
@@ -124,11 +146,21 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     res.status(204).end();
   });
 
-  router.get('/lane', (_req, res) => {
-    res.send(lanePage({ storeId: config.storeId, currency: config.currency, nonce: pageHeaders(res) }));
+  router.get('/lane', async (_req, res) => {
+    const { pages } = await views();
+    res.send(pages.lanePage({ storeId: config.storeId, currency: config.currency, nonce: pageHeaders(res) }));
   });
 
   return { router, auth };
+}
+
+async function loadViews(timeZone: string): Promise<Views> {
+  const [pages, panels, format] = await Promise.all([
+    import('./pages.js'),
+    import('./panels.js'),
+    import('./format.js'),
+  ]);
+  return { pages, renderPanels: panels.renderPanels, fmt: new format.Formatter(timeZone) };
 }
 
 function requireOperator(auth: OperatorAuth, req: Request): Operator {

@@ -62,10 +62,12 @@ export function createRegisterApp(options: RegisterAppOptions): RegisterApp {
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.contentType).send(await options.metrics.metrics());
   });
-  const openApi = JSON.stringify(
-    openApiDocument({ bounds: options.config.payments, version: tillgateVersion() }),
-  );
+  // Made at the first request: generating it (zod to JSON Schema) would otherwise be paid by every start.
+  let openApi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
+    openApi ??= JSON.stringify(
+      openApiDocument({ bounds: options.config.payments, version: tillgateVersion() }),
+    );
     res.type('application/json').send(openApi);
   });
   const dashboard = createDashboard({
