@@ -257,7 +257,7 @@ function report(
   )?.firstFailure;
   if (firstFailure !== undefined) console.log(`first failure: ${firstFailure}`);
   writeSummary(values.summary, {
-    scenario: 'online latency',
+    scenario: `online latency, ${rate} req/s`,
     rows: [
       {
         metric: 'gateway-added p50',
@@ -278,7 +278,8 @@ function report(
     ],
     notes: [
       `${rate} req/s; failed: wallet ${failed(walletRuns)}, gateway ${failed(gatewayRuns)}`,
-      `durable commit on this disk: p50 ${fixed(p(commits, 0.5), 3)} ms, p99 ${fixed(p(commits, 0.99), 3)} ms`,
+      `durable commit on this disk: p50 ${fixed(p(commits, 0.5), 3)} ms, p99 ${fixed(p(commits, 0.99), 3)} ms ` +
+        '(the gateway holds two per payment by design: the reservation before the send, the decision before the answer)',
     ],
   });
   if (failed(walletRuns) + failed(gatewayRuns) > 0) process.exitCode = 1;

@@ -42,6 +42,15 @@ const SCENARIOS: Scenario[] = [
     quickArgs: ['--duration', '4', '--block', '1', '--devices', '20'],
     summary: true,
   },
+  // The same at a rate this two-core machine sustains with the wallet beside the gateway: what the gateway adds
+  // when nothing queues (200 req/s saturates it, and then the figure is the queue's).
+  {
+    name: 'online-latency-50',
+    script: 'bench/online-latency.js',
+    args: ['--rate', '50'],
+    quickArgs: ['--rate', '50', '--duration', '4', '--block', '1', '--devices', '20'],
+    summary: true,
+  },
   {
     name: 'startup',
     script: 'bench/startup.js',
