@@ -12,44 +12,51 @@ import {
 
 export type NewEntry = Omit<UnhashedEntry, 'seq' | 'prevHash'>;
 
-interface LedgerRow {
-  seq: number;
-  entry_id: string;
-  type: LedgerEntry['type'];
-  mode: LedgerEntry['mode'];
-  payment_id: string;
-  authorization_id: string;
-  amount: number;
-  currency: string;
-  account_id: string | null;
-  device_id: string | null;
-  counter: number | null;
-  lane_id: string;
-  register_id: string;
-  occurred_at: string;
-  prev_hash: string;
-  hash: string;
-}
+/**
+ * The columns an entry is read from, in the order of LedgerRow. Rows are read as arrays: better-sqlite3 builds a
+ * named row object column by column, and reading a batch for the ledger upload took twice as long that way.
+ */
+const ENTRY_COLUMNS = `seq, entry_id, type, mode, payment_id, authorization_id, amount, currency, account_id, device_id,
+  counter, lane_id, register_id, occurred_at, prev_hash, hash`;
 
-export function entryFromRow(row: LedgerRow): LedgerEntry {
+type LedgerRow = [
+  seq: number,
+  entryId: string,
+  type: LedgerEntry['type'],
+  mode: LedgerEntry['mode'],
+  paymentId: string,
+  authorizationId: string,
+  amount: number,
+  currency: string,
+  accountId: string | null,
+  deviceId: string | null,
+  counter: number | null,
+  laneId: string,
+  registerId: string,
+  occurredAt: string,
+  prevHash: string,
+  hash: string,
+];
+
+function entryFromRow(row: LedgerRow): LedgerEntry {
   const entry: LedgerEntry = {
-    seq: row.seq,
-    entryId: row.entry_id,
-    type: row.type,
-    mode: row.mode,
-    paymentId: row.payment_id,
-    authorizationId: row.authorization_id,
-    amount: row.amount,
-    currency: row.currency,
-    laneId: row.lane_id,
-    registerId: row.register_id,
-    occurredAt: row.occurred_at,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+    seq: row[0],
+    entryId: row[1],
+    type: row[2],
+    mode: row[3],
+    paymentId: row[4],
+    authorizationId: row[5],
+    amount: row[6],
+    currency: row[7],
+    laneId: row[11],
+    registerId: row[12],
+    occurredAt: row[13],
+    prevHash: row[14],
+    hash: row[15],
   };
-  if (row.account_id !== null) entry.accountId = row.account_id;
-  if (row.device_id !== null) entry.deviceId = row.device_id;
-  if (row.counter !== null) entry.counter = row.counter;
+  if (row[8] !== null) entry.accountId = row[8];
+  if (row[9] !== null) entry.deviceId = row[9];
+  if (row[10] !== null) entry.counter = row[10];
   return entry;
 }
 
@@ -79,12 +86,14 @@ export class Ledger {
        VALUES (@seq, @entryId, @type, @mode, @paymentId, @authorizationId, @amount, @currency, @accountId,
         @deviceId, @counter, @laneId, @registerId, @occurredAt, @prevHash, @hash)`,
     );
-    this.#bySeq = db.prepare<[number, number], LedgerRow>(
-      'SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?',
-    );
-    this.#forPayment = db.prepare<[string], LedgerRow>(
-      'SELECT * FROM ledger WHERE payment_id = ? ORDER BY seq',
-    );
+    this.#bySeq = db
+      .prepare<[number, number], LedgerRow>(
+        `SELECT ${ENTRY_COLUMNS} FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .raw();
+    this.#forPayment = db
+      .prepare<[string], LedgerRow>(`SELECT ${ENTRY_COLUMNS} FROM ledger WHERE payment_id = ? ORDER BY seq`)
+      .raw();
   }
 
   head(): { seq: number; hash: string } {
