@@ -41,6 +41,22 @@ describe('Lease', () => {
     expect(second.acquire()).toBe(true);
   });
 
+  it('with minHeldMs, is renewed only once less than that is left', () => {
+    const first = new Lease(a, 'uploader', 5_000, now);
+    const second = new Lease(b, 'uploader', 5_000, now);
+    expect(first.acquire(3_000)).toBe(true);
+    clock += 2_000;
+    expect(first.acquire(3_000)).toBe(true);
+    expect(first.current()?.expiresAt).toBe(6_000);
+    expect(second.acquire()).toBe(false);
+    clock += 1;
+    expect(first.acquire(3_000)).toBe(true);
+    expect(first.current()?.expiresAt).toBe(8_001);
+    first.release();
+    expect(second.acquire()).toBe(true);
+    expect(first.acquire(3_000)).toBe(false);
+  });
+
   it('passes to another once it expires', () => {
     const first = new Lease(a, 'uploader', 5_000, now);
     const second = new Lease(b, 'uploader', 5_000, now);

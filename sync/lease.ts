@@ -19,6 +19,8 @@ export class Lease {
   readonly #steal;
   readonly #read;
   readonly #release;
+  /** The expiry this holder last wrote (Unix ms), while it holds the lease. */
+  #heldUntil: number | null = null;
 
   constructor(db: Db, name: string, ttlMs: number, now: () => number = Date.now) {
     this.#name = name;
@@ -40,18 +42,31 @@ export class Lease {
     this.#release = db.prepare('DELETE FROM sync_leases WHERE name = ? AND holder = ?');
   }
 
-  /** Takes or renews the lease; false while another live process holds it. */
-  acquire(): boolean {
+  /**
+   * Takes or renews the lease; false while another live process holds it. With `minHeldMs`, a lease this holder
+   * wrote that still runs that long is kept as it is: no other process can take it before it expires, and each
+   * renewal is a commit that waits for the disk.
+   */
+  acquire(minHeldMs?: number): boolean {
     const now = this.#now();
+    if (minHeldMs !== undefined && this.#heldUntil !== null && this.#heldUntil - now >= minHeldMs)
+      return true;
+    this.#heldUntil = null;
     const params = { name: this.#name, holder: this.holder, expiresAt: now + this.#ttlMs, now };
-    if (this.#claim.run(params).changes === 1) return true;
-    const current = this.current();
-    if (current === null || !holderIsDeadHere(current.holder)) return false;
-    return this.#steal.run({ ...params, dead: current.holder }).changes === 1;
+    const taken = this.#claim.run(params).changes === 1 || this.#stealFromTheDead(params);
+    if (taken) this.#heldUntil = params.expiresAt;
+    return taken;
   }
 
   release(): void {
+    this.#heldUntil = null;
     this.#release.run(this.#name, this.holder);
+  }
+
+  #stealFromTheDead(params: { name: string; holder: string; expiresAt: number; now: number }): boolean {
+    const current = this.current();
+    if (current === null || !holderIsDeadHere(current.holder)) return false;
+    return this.#steal.run({ ...params, dead: current.holder }).changes === 1;
   }
 
   current(): LeaseHolder | null {

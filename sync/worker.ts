@@ -52,10 +52,12 @@ export class SyncWorker {
   readonly #uploader: LedgerUploader;
   readonly #calls: CallSender;
   readonly #countPending;
+  readonly #config: SyncConfig;
   #chainBroken: ChainBrokenInfo | null = null;
 
   constructor(deps: WorkerDeps) {
     const { db, config } = deps;
+    this.#config = config;
     this.lease = new Lease(db, UPLOADER_LEASE, config.leaseTtlMs, deps.now);
     this.#uploader = new LedgerUploader(deps);
     this.#calls = new CallSender({
@@ -95,8 +97,13 @@ export class SyncWorker {
   }
 
   async #drain(signal: AbortSignal, summary: UploadSummary, options: PassOptions): Promise<void> {
+    // Renewed once half of the lease's slack over one call has gone, not before every batch: at each send the
+    // lease still outlives the call's deadline.
+    const { leaseTtlMs, callTimeoutMs } = this.#config;
+    const heldForCallMs = (leaseTtlMs + callTimeoutMs) / 2;
     while (!signal.aborted) {
-      if (!this.lease.acquire()) return fail(summary, 'the uploader lease was lost to another process');
+      if (!this.lease.acquire(heldForCallMs))
+        return fail(summary, 'the uploader lease was lost to another process');
       const step = await this.#uploader.step(signal);
       if (step.kind === 'idle') return;
       if (step.kind === 'failed') return fail(summary, step.error);
