@@ -21,9 +21,9 @@ import {
   EmptyBodySchema,
   EnrollRequestSchema,
   jsonBody,
-  LedgerBatchSchema,
   PathIdSchema,
   parse,
+  parseLedgerBatch,
   RefundRequestSchema,
   RiskFeedQuerySchema,
   StoreId,
@@ -60,7 +60,7 @@ export function apiRoutes(context: WalletContext): Router {
   });
 
   router.post('/v1/ledger/batches', store, batchJsonBody, (req, res) => {
-    const batch = parse(LedgerBatchSchema, req.body);
+    const batch = parseLedgerBatch(req.body);
     assertCallerStore(res, batch.storeId);
     res.json(ingestBatch(context, batch));
   });

@@ -1,10 +1,11 @@
 // Every request body and query the wallet accepts, as strict zod schemas, and the one parse helper:
-// a failure is a 400 whose message and `field` name the first offending field.
+// a failure is a 400 whose message and `field` name the first offending field. A ledger batch has a quicker check
+// for well-formed batches in front of its schema (parseLedgerBatch).
 import express from 'express';
 import { z } from 'zod';
-import { ENTRY_TYPES, type LedgerEntry } from '../gateway/ledger/chain.js';
+import { ENTRY_TYPES, type EntryType, type LedgerEntry } from '../gateway/ledger/chain.js';
 import { WalletError } from './errors.js';
-import { LEDGER_LIMITS } from './ledger-ingest.js';
+import { LEDGER_LIMITS, type LedgerBatch } from './ledger-ingest.js';
 import { FEED_LIMITS } from './risk-feed.js';
 
 export const BODY_LIMITS = {
@@ -18,15 +19,22 @@ export const jsonBody = express.json({ limit: BODY_LIMITS.bodyBytesMax });
 export const batchJsonBody = express.json({ limit: BODY_LIMITS.batchBodyBytesMax });
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const STORE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const U32_MAX = 0xffff_ffff;
+const LABEL_LENGTH_MAX = 128;
 const Id = z.string().regex(ID, 'expected 1–128 of A–Z a–z 0–9 . _ : -');
-export const StoreId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1–64 of A–Z a–z 0–9 . _ -');
-const Hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lower-case hex characters');
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex characters');
+export const StoreId = z.string().regex(STORE_ID, 'expected 1–64 of A–Z a–z 0–9 . _ -');
+const Hex16 = z.string().regex(HEX16, 'expected 16 lower-case hex characters');
+const Hex64 = z.string().regex(HEX64, 'expected 64 lower-case hex characters');
 /** Minor units; z.int() is bounded to safe integers. */
 const Amount = z.int().positive();
-const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code');
-const U32 = z.int().min(0).max(0xffff_ffff);
-const Label = z.string().min(1).max(128);
+const Currency = z.string().regex(CURRENCY, 'expected an ISO 4217 code');
+const U32 = z.int().min(0).max(U32_MAX);
+const Label = z.string().min(1).max(LABEL_LENGTH_MAX);
+const OccurredAt = z.iso.datetime({ offset: true });
 
 export const AuthorizationRequestSchema = z.strictObject({
   id: Id,
@@ -61,7 +69,7 @@ const LedgerEntrySchema = z.strictObject({
   counter: U32.nullish(),
   laneId: Label,
   registerId: Label,
-  occurredAt: z.iso.datetime({ offset: true }),
+  occurredAt: OccurredAt,
   prevHash: Hex64,
   hash: Hex64,
 });
@@ -99,6 +107,78 @@ export const LedgerBatchSchema = z
     entries: z.array(LedgerEntrySchema).max(LEDGER_LIMITS.batchEntriesMax),
   })
   .transform((batch) => ({ ...batch, entries: batch.entries.map(asLedgerEntry) }));
+
+/**
+ * A ledger batch body as LedgerBatchSchema gives it. The schema took about 13 µs per entry in a profile of the
+ * backlog upload (bench/sync-backlog.ts), this check about 4: a well-formed batch is checked here field by field,
+ * with the schema's own patterns and bounds, and anything else goes to the schema, whose error names the offending
+ * field. The check accepts nothing the schema refuses (schemas.test.ts holds the two to the same answer).
+ */
+export function parseLedgerBatch(body: unknown): LedgerBatch {
+  return wellFormedBatch(body) ?? parse(LedgerBatchSchema, body);
+}
+
+function wellFormedBatch(body: unknown): LedgerBatch | null {
+  if (!isRecord(body) || Object.keys(body).length !== 3) return null;
+  const { storeId, batchId, entries } = body;
+  if (!matches(storeId, STORE_ID) || !matches(batchId, ID)) return null;
+  if (!Array.isArray(entries) || entries.length > LEDGER_LIMITS.batchEntriesMax) return null;
+  const out: LedgerEntry[] = [];
+  for (const entry of entries) {
+    const checked = wellFormedEntry(entry);
+    if (checked === null) return null;
+    out.push(checked);
+  }
+  return { storeId, batchId, entries: out };
+}
+
+const OPTIONAL_ENTRY_KEYS = ['accountId', 'deviceId', 'counter'];
+
+/** Thirteen fields are required; the key count then proves there is none but the optional three. */
+function wellFormedEntry(entry: unknown): LedgerEntry | null {
+  if (!isRecord(entry)) return null;
+  const { seq, entryId, type, mode, paymentId, authorizationId, amount, currency, laneId, registerId } =
+    entry;
+  const { occurredAt, prevHash, hash, accountId, deviceId, counter } = entry;
+  const wellFormed =
+    isInt(seq, 1) &&
+    matches(entryId, ID) &&
+    ENTRY_TYPES.includes(type as EntryType) &&
+    (mode === 'online' || mode === 'offline') &&
+    matches(paymentId, ID) &&
+    matches(authorizationId, ID) &&
+    isInt(amount, 1) &&
+    matches(currency, CURRENCY) &&
+    isLabel(laneId) &&
+    isLabel(registerId) &&
+    typeof occurredAt === 'string' &&
+    OccurredAt.safeParse(occurredAt).success &&
+    matches(prevHash, HEX64) &&
+    matches(hash, HEX64) &&
+    (accountId == null || matches(accountId, HEX16)) &&
+    (deviceId == null || matches(deviceId, HEX16)) &&
+    (counter == null || isInt(counter, 0, U32_MAX));
+  const optional = OPTIONAL_ENTRY_KEYS.filter((key) => Object.hasOwn(entry, key)).length;
+  if (!wellFormed || Object.keys(entry).length !== 13 + optional) return null;
+  return asLedgerEntry(entry as z.infer<typeof LedgerEntrySchema>);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function matches(value: unknown, pattern: RegExp): value is string {
+  return typeof value === 'string' && pattern.test(value);
+}
+
+/** As z.int(): a safe integer, here within [min, max]. */
+function isInt(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+}
+
+function isLabel(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= LABEL_LENGTH_MAX;
+}
 
 export const EnrollRequestSchema = z.strictObject({
   accountId: Hex16,
