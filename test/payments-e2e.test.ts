@@ -3,6 +3,7 @@
 // that an approval is charged once, a replayed code is approved once, and a hung wallet still gets a final answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxPhone } from '../wallet/sandbox-phone.js';
+import { until } from './support/chaos.js';
 import { openRegisterEvents } from './support/register-events.js';
 import { nowSec, type Stack, startStack } from './support/stack.js';
 
@@ -184,7 +185,8 @@ describe('exactly once under faults', () => {
 });
 
 describe('after an approval', () => {
-  it('cancel voids it: a void entry and a reversal go upstream', async () => {
+  it('cancel voids it: a void entry and a reversal go upstream, and the customer has the money back', async () => {
+    const before = await stack.balance(accountId);
     const paid = await payWithCode(0, 900, phone.nextCode(nowSec()));
     const voided = await stack.api(0, 'POST', `/v1/payments/${paid.body.id}/cancel`);
     expect(voided.body.state).toBe('voided');
@@ -195,6 +197,8 @@ describe('after an approval', () => {
     const again = await stack.api(0, 'POST', `/v1/payments/${paid.body.id}/cancel`);
     expect(again.body.state).toBe('voided');
     expect(stack.gateway.ledger.forPayment(paid.body.id)).toHaveLength(2);
+    // sync/ sends the reversal in the background (within its 100 ms gather after the void).
+    await until(async () => (await stack.balance(accountId)) === before, 5_000, 'the reversal at the wallet');
   });
 
   it('refunds online, partially, never beyond what was paid', async () => {
