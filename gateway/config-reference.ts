@@ -151,7 +151,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'sync.callsPerPassMax': 'Reversal and refund calls sent per pass.',
   'sync.feedEventsPerPageMax': 'Most risk-feed events accepted in one page.',
   'sync.leaseTtlMs':
-    'The uploader lease (one uploader per database: the gateway or `tillgate sync`), renewed between batches while it outlives the next call.',
+    'The uploader lease (one uploader per database: the gateway or `tillgate sync`), renewed between batches, before it could run out during the next call.',
   'codes.maxCodeAgeSec': 'A pay code older than this is declined `code_expired` (CONTRACT §1.1 check 6).',
   'codes.maxClockSkewSec': 'A pay code from further in the future than this is declined `code_from_future`.',
 };

@@ -26,7 +26,7 @@ export const SyncConfigSchema = z
     callsPerPassMax: PositiveInt.max(1_000).default(50),
     /** Events handed to one feed transaction are bounded by the wallet's page; this bounds what we accept. */
     feedEventsPerPageMax: PositiveInt.max(10_000).default(1_000),
-    /** The uploader lease: one uploader per database (the gateway or `tillgate sync`), renewed between batches while it outlives the next call. */
+    /** The uploader lease: one uploader per database (the gateway or `tillgate sync`), renewed between batches, before it could run out during the next call. */
     leaseTtlMs: PositiveInt.min(1_000).max(600_000).default(30_000),
   })
   .strict()
