@@ -319,6 +319,12 @@ const CLEAN_ENVELOPE: Envelope = {
   raw: new Uint8Array(),
 };
 
+/** How a sound answer travels: as sent, no garbage after it, a clean HTTP envelope. */
+const AS_SENT = { spoil: { kind: 'none' as const }, garbage: null, envelope: CLEAN_ENVELOPE };
+
+/** One defect for a sound answer: spoiled on its way out. */
+const spoiledOnceArb = spoilArb.filter((spoil) => spoil.kind !== 'none').map((spoil) => ({ spoil }));
+
 const CLEAN_ANSWER = {
   kind: 'http',
   status: 200,
@@ -444,9 +450,7 @@ const wellFormed = (id: AuthorizationRecipe['id']) =>
     accountId: hexOrNothing(recipe.accountId),
     deviceId: hexOrNothing(recipe.deviceId),
     reason: typeof recipe.reason === 'string' ? recipe.reason : undefined,
-    spoil: { kind: 'none' as const },
-    garbage: null,
-    envelope: CLEAN_ENVELOPE,
+    ...AS_SENT,
   }));
 
 /** A sound answer for the id with exactly one thing wrong. */
@@ -458,7 +462,7 @@ const nearAuthorizationArb: fc.Arbitrary<AuthorizationRecipe> = fc
       fc.constantFrom('0011', 'ZZ11223344556677', 12, null).map((accountId) => ({ accountId })),
       fc.constantFrom('0011', 'ZZ11223344556677', 12, null).map((deviceId) => ({ deviceId })),
       fc.constantFrom(7, null, { code: 'x' }).map((reason) => ({ reason })),
-      spoilArb.filter((spoil) => spoil.kind !== 'none').map((spoil) => ({ spoil })),
+      spoiledOnceArb,
       fc.constantFrom(...STATUSES_OTHER).map((status) => ({ envelope: { ...CLEAN_ENVELOPE, status } })),
       framingArb.map((framing) => ({ envelope: { ...CLEAN_ENVELOPE, framing, lie: 3 } })),
     ),
@@ -616,9 +620,7 @@ const cleanBatchArb: fc.Arbitrary<BatchRecipe> = fuzzedBatchArb.map((recipe) => 
   reasons: recipe.reasons.map((reason) => (typeof reason === 'string' ? reason : undefined)),
   accepted: 'last' as const,
   chainBroken: false,
-  spoil: { kind: 'none' as const },
-  garbage: null,
-  envelope: CLEAN_ENVELOPE,
+  ...AS_SENT,
 }));
 
 /** A sound answer with exactly one thing wrong: the cases a lax check would let through. */
@@ -639,7 +641,7 @@ const nearBatchArb: fc.Arbitrary<BatchRecipe> = fc
         reasons: [reason, reason, reason, reason],
         statuses: ['rejected', 'rejected', 'rejected', 'rejected'],
       })),
-      spoilArb.filter((spoil) => spoil.kind !== 'none').map((spoil) => ({ spoil })),
+      spoiledOnceArb,
       fc.constantFrom(...STATUSES_OTHER).map((status) => ({ envelope: { ...CLEAN_ENVELOPE, status } })),
     ),
   )
@@ -818,9 +820,7 @@ const cleanPageArb: fc.Arbitrary<PageRecipe> = fuzzedPageArb.map((recipe) => ({
   bad: undefined,
   cursor: String(recipe.badAt),
   tooMany: false,
-  spoil: { kind: 'none' as const },
-  garbage: null,
-  envelope: CLEAN_ENVELOPE,
+  ...AS_SENT,
 }));
 
 /** A sound page with exactly one thing wrong: one malformed event among good ones, a bad cursor, too many events. */
@@ -834,7 +834,7 @@ const nearPageArb: fc.Arbitrary<PageRecipe> = fc
         arbitrary: fc.constantFrom(5, null, undefined, 'c'.repeat(65)).map((cursor) => ({ cursor })),
       },
       { weight: 1, arbitrary: fc.constant({ tooMany: true }) },
-      { weight: 1, arbitrary: spoilArb.filter((spoil) => spoil.kind !== 'none').map((spoil) => ({ spoil })) },
+      { weight: 1, arbitrary: spoiledOnceArb },
     ),
   )
   .map(([recipe, defect]) => ({ ...recipe, ...defect }));
