@@ -131,6 +131,14 @@ export class PaymentRepository {
     return statement.run(params).changes === 1;
   }
 
+  /**
+   * `update` for a row the caller read in this transaction: the row as it is now, or null when another path moved
+   * it first. The compare-and-set wrote exactly `patch` over `row`, so the row is not read again.
+   */
+  move(row: PaymentRow, from: readonly PaymentState[], patch: Partial<PaymentRow>): PaymentRow | null {
+    return this.update(row.id, from, patch) ? { ...row, ...patch } : null;
+  }
+
   maxCounter(deviceId: string): number | undefined {
     return this.#s.maxCounter.get(deviceId)?.max_counter;
   }

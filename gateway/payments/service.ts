@@ -405,16 +405,17 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     const now = this.#now();
     // In the commit group like every write of the decision: the claim is taken at once in this process (one
     // scan, one payment), on disk with the reservation before anything reaches the wallet.
-    const claim = {
-      state: 'authorizing',
-      code_hash: codeHashOf(text),
-      scan_deadline_at: null,
-      updated_at: now,
-    } satisfies Partial<PaymentRow>;
-    const claimed = this.#commits.write(() => this.repo.update(row.id, ['awaiting_scan'], claim));
-    if (!claimed) return Promise.resolve();
+    const claimed = this.#commits.write(() =>
+      this.repo.move(row, ['awaiting_scan'], {
+        state: 'authorizing',
+        code_hash: codeHashOf(text),
+        scan_deadline_at: null,
+        updated_at: now,
+      }),
+    );
+    if (claimed === null) return Promise.resolve();
     this.#clearScanTimer(row.id);
-    this.#publish({ ...row, ...claim });
+    this.#publish(claimed);
     return this.#track(this.#decide(row.id, text), row.id);
   }
 
@@ -488,8 +489,9 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
         this.repo.raiseCounter(deviceId, code.counter, now);
         Object.assign(patch, { account_id: accountId, device_id: deviceId, counter: code.counter });
       }
-      if (!this.repo.update(id, ['authorizing'], patch)) throw new Error(`payment ${id} left authorizing`);
-      return { ...row, ...patch };
+      const moved = this.repo.move(row, ['authorizing'], patch);
+      if (moved === null) throw new Error(`payment ${id} left authorizing`);
+      return moved;
     });
   }
 

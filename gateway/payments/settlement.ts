@@ -1,7 +1,6 @@
 // Decide, then settle in one transaction (jPOS prepare/commit): each method moves a payment with a
 // compare-and-set on its state and writes its ledger entry and outbox rows in the same SQLite transaction.
 // Settling the same payment twice changes nothing: the second compare-and-set fails and nothing is written.
-// The row a method returns is the one it read with its patch applied: the compare-and-set wrote exactly that.
 import { randomUUID } from 'node:crypto';
 import { commitGroup } from '../db/commit-group.js';
 import type { DeclineReason } from '../decline-reasons.js';
@@ -35,7 +34,7 @@ export class Settlement {
       const now = this.#now();
       const accountId = approval.accountId ?? row.account_id;
       const deviceId = approval.deviceId ?? row.device_id;
-      const patch = {
+      const moved = this.#repo.move(row, ['authorizing'], {
         state: 'approved',
         approved: 1,
         reason: null,
@@ -44,10 +43,10 @@ export class Settlement {
         device_id: deviceId,
         decided_at: now,
         updated_at: now,
-      } satisfies Partial<PaymentRow>;
-      if (!this.#repo.update(id, ['authorizing'], patch)) return null;
+      });
+      if (moved === null) return null;
       this.#append(row, 'authorization', approval.mode, row.amount, now, { accountId, deviceId });
-      return { ...row, ...patch };
+      return moved;
     });
   }
 
@@ -64,20 +63,20 @@ export class Settlement {
       const row = this.#repo.get(id);
       if (row === undefined) return null;
       const now = this.#now();
-      const patch = {
+      const moved = this.#repo.move(row, options.from ?? ['authorizing'], {
         state: reason === 'scan_timeout' ? 'expired' : 'declined',
         approved: 0,
         reason,
         mode: options.mode ?? null,
         decided_at: now,
         updated_at: now,
-      } satisfies Partial<PaymentRow>;
-      if (!this.#repo.update(id, options.from ?? ['authorizing'], patch)) return null;
+      });
+      if (moved === null) return null;
       if (options.reverse && row.authorization_id !== null) {
         this.#append(row, 'reversal', 'online', row.amount, now, {});
         this.#repo.enqueueReversal(row.authorization_id, now);
       }
-      return { ...row, ...patch };
+      return moved;
     });
   }
 
@@ -96,11 +95,11 @@ export class Settlement {
       const row = this.#repo.get(id);
       if (row === undefined || row.authorization_id === null) return null;
       const now = this.#now();
-      const patch = { state: 'voided', updated_at: now } satisfies Partial<PaymentRow>;
-      if (!this.#repo.update(id, ['approved'], patch)) return null;
+      const moved = this.#repo.move(row, ['approved'], { state: 'voided', updated_at: now });
+      if (moved === null) return null;
       this.#append(row, 'void', row.mode ?? 'online', row.amount, now, {});
       this.#repo.enqueueReversal(row.authorization_id, now);
-      return { ...row, ...patch };
+      return moved;
     });
   }
 
