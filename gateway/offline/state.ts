@@ -59,8 +59,9 @@ export function checkStoreExposure(db: Db): { counter: number; derived: number; 
     .prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'offline_store_exposure'")
     .get();
   if (table === undefined) return null;
-  const counter = (db.prepare(OFFLINE_SQL.storeTotal).get() as { total: number } | undefined)?.total ?? 0;
-  const derived = (db.prepare(OFFLINE_SQL.derivedStoreTotal).get() as { total: number }).total;
+  const state = new OfflineState(db);
+  const counter = state.storeTotal();
+  const derived = state.derivedStoreTotal();
   return { counter, derived, ok: counter === derived };
 }
 
