@@ -190,43 +190,40 @@ export const MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY CHECK (id = 1),
     total INTEGER NOT NULL
   );
+  -- The ledger entries that can count: offline authorizations whose payment is not voided.
+  CREATE VIEW offline_exposure_entries AS
+    SELECT l.seq, l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
+    WHERE l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided';
   INSERT INTO offline_store_exposure (id, total)
-    SELECT 1, coalesce(sum(l.amount), 0) FROM ledger l
-    JOIN outbox o ON o.ledger_seq = l.seq AND o.kind = 'ledger_entry'
-    JOIN payments p ON p.id = l.payment_id
-    WHERE o.status = 'pending' AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided';
+    SELECT 1, coalesce(sum(e.amount), 0) FROM offline_exposure_entries e
+    JOIN outbox o ON o.ledger_seq = e.seq AND o.kind = 'ledger_entry'
+    WHERE o.status = 'pending';
 
-  -- An outbox row's share: its ledger entry's amount when the row is a pending ledger_entry of an offline
-  -- authorization whose payment is not voided, else nothing. Each trigger takes the old share off and adds the new.
+  -- An outbox row's share: its entry's amount when the row is a pending ledger_entry of one of those entries, else
+  -- nothing. Each trigger takes the old share off and adds the new.
   CREATE TRIGGER offline_exposure_outbox_insert AFTER INSERT ON outbox
     WHEN NEW.kind = 'ledger_entry' AND NEW.status = 'pending'
   BEGIN
-    UPDATE offline_store_exposure SET total = total + coalesce((
-      SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
-      WHERE l.seq = NEW.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
-    ), 0) WHERE id = 1;
+    UPDATE offline_store_exposure
+      SET total = total + coalesce((SELECT amount FROM offline_exposure_entries WHERE seq = NEW.ledger_seq), 0)
+      WHERE id = 1;
   END;
   CREATE TRIGGER offline_exposure_outbox_update AFTER UPDATE OF kind, status, ledger_seq ON outbox
     WHEN (OLD.kind = 'ledger_entry' AND OLD.status = 'pending') OR (NEW.kind = 'ledger_entry' AND NEW.status = 'pending')
   BEGIN
     UPDATE offline_store_exposure SET total = total
-      - CASE WHEN OLD.kind = 'ledger_entry' AND OLD.status = 'pending' THEN coalesce((
-          SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
-          WHERE l.seq = OLD.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
-        ), 0) ELSE 0 END
-      + CASE WHEN NEW.kind = 'ledger_entry' AND NEW.status = 'pending' THEN coalesce((
-          SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
-          WHERE l.seq = NEW.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
-        ), 0) ELSE 0 END
+      - CASE WHEN OLD.kind = 'ledger_entry' AND OLD.status = 'pending'
+          THEN coalesce((SELECT amount FROM offline_exposure_entries WHERE seq = OLD.ledger_seq), 0) ELSE 0 END
+      + CASE WHEN NEW.kind = 'ledger_entry' AND NEW.status = 'pending'
+          THEN coalesce((SELECT amount FROM offline_exposure_entries WHERE seq = NEW.ledger_seq), 0) ELSE 0 END
     WHERE id = 1;
   END;
   CREATE TRIGGER offline_exposure_outbox_delete AFTER DELETE ON outbox
     WHEN OLD.kind = 'ledger_entry' AND OLD.status = 'pending'
   BEGIN
-    UPDATE offline_store_exposure SET total = total - coalesce((
-      SELECT l.amount FROM ledger l JOIN payments p ON p.id = l.payment_id
-      WHERE l.seq = OLD.ledger_seq AND l.type = 'authorization' AND l.mode = 'offline' AND p.state <> 'voided'
-    ), 0) WHERE id = 1;
+    UPDATE offline_store_exposure
+      SET total = total - coalesce((SELECT amount FROM offline_exposure_entries WHERE seq = OLD.ledger_seq), 0)
+      WHERE id = 1;
   END;
   -- A payment voided (or, never in practice, taken out of voided) moves its pending offline authorizations.
   CREATE TRIGGER offline_exposure_payment_voided AFTER UPDATE OF state ON payments

@@ -193,7 +193,7 @@ describe('the store counter (migration 3)', () => {
     db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
     db.exec('DROP TRIGGER offline_exposure_outbox_insert; DROP TRIGGER offline_exposure_outbox_update;');
     db.exec('DROP TRIGGER offline_exposure_outbox_delete; DROP TRIGGER offline_exposure_payment_voided;');
-    db.exec('DROP TABLE offline_store_exposure');
+    db.exec('DROP TABLE offline_store_exposure; DROP VIEW offline_exposure_entries;');
     // Schema 3's writers: the repository and the settlement, no offline state yet.
     const repo = new PaymentRepository(db);
     fixture = { ...fixture, repo, settlement: new Settlement(repo, new Ledger(db), () => clock) };
