@@ -6,7 +6,10 @@
 // — first awaits `durable()`, which settles once the writes made so far are on disk (at once when none are open).
 // If the COMMIT fails (a full or failing disk), every write of the group is gone and `durable()` rejects: callers
 // answer with an error, never with what was lost.
+import type Database from 'better-sqlite3';
 import type { Db } from './open.js';
+
+type Statement = Database.Statement<[]>;
 
 interface OpenGroup {
   done: Promise<void>;
@@ -16,11 +19,18 @@ interface OpenGroup {
 
 export class CommitGroup {
   readonly #db: Db;
+  /** Prepared once: `db.transaction(fn)` would build its wrappers anew for every write. */
+  readonly #savepoint: Statement;
+  readonly #release: Statement;
+  readonly #rollbackTo: Statement;
   #group: OpenGroup | null = null;
   #failure: unknown = null;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#savepoint = db.prepare('SAVEPOINT tillgate_write');
+    this.#release = db.prepare('RELEASE tillgate_write');
+    this.#rollbackTo = db.prepare('ROLLBACK TO tillgate_write');
     // better-sqlite3 rolls an open transaction back on close(); closing must commit the open group instead,
     // whoever closes the connection.
     const close = db.close.bind(db);
@@ -34,11 +44,11 @@ export class CommitGroup {
   write<T>(fn: () => T): T {
     if (this.#group === null && this.#db.inTransaction) {
       // Inside a transaction someone else opened: that one commits it.
-      return this.#db.transaction(fn)();
+      return this.#inSavepoint(fn);
     }
     const group = this.#group ?? this.#open();
     try {
-      return this.#db.transaction(fn)();
+      return this.#inSavepoint(fn);
     } finally {
       // SQLite rolls the whole transaction back itself on some errors (SQLITE_FULL, SQLITE_IOERR, …): then every
       // write of this group is lost, and the callers waiting on it must hear so.
@@ -78,6 +88,23 @@ export class CommitGroup {
   /** The error of the last group that could not be committed (for status and logs), if any. */
   get lastFailure(): unknown {
     return this.#failure;
+  }
+
+  /** `fn` in a savepoint of the open transaction: when it throws, only its own writes are undone. */
+  #inSavepoint<T>(fn: () => T): T {
+    this.#savepoint.run();
+    try {
+      const result = fn();
+      this.#release.run();
+      return result;
+    } catch (error) {
+      // Unless SQLite already rolled the whole transaction back (a full or failing disk).
+      if (this.#db.inTransaction) {
+        this.#rollbackTo.run();
+        this.#release.run();
+      }
+      throw error;
+    }
   }
 
   #open(): OpenGroup {
