@@ -66,3 +66,18 @@ export function verifyEd25519(key: KeyObject, message: Uint8Array, signature: Ui
     return false;
   }
 }
+
+/** `verifyEd25519` on libuv's thread pool: the event loop goes on meanwhile. Never rejects. */
+export function verifyEd25519Async(
+  key: KeyObject,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify(null, message, key, signature, (error, valid) => resolve(error === null && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../../test/support/vectors.js';
 import { generateEd25519 } from './ed25519.js';
 import { parsePc1 } from './pc1.js';
-import { checkPayCode, IssuerKeyRing } from './verify.js';
+import { checkPayCode, checkPayCodeAsync, IssuerKeyRing } from './verify.js';
 
 const file = loadVectors();
 const options = {
@@ -19,6 +19,9 @@ describe('paycode-v1 vectors', () => {
   for (const c of file.cases) {
     it(`${c.name} → ${c.expect}`, () => {
       expect(checkPayCode(c.code, options).outcome).toBe(c.expect);
+    });
+    it(`${c.name} → ${c.expect}, verified on the thread pool`, async () => {
+      expect((await checkPayCodeAsync(c.code, options)).outcome).toBe(c.expect);
     });
   }
 
@@ -41,12 +44,15 @@ describe('paycode-v1 vectors', () => {
       expect(checkPayCode(c.code, options).outcome, c.name).toBe(c.expect);
   });
 
-  it('refuses a remembered certificate under another key for its kid', () => {
+  it('refuses a remembered certificate under another key for its kid', async () => {
     const valid = file.cases.find((c) => c.name === 'valid')!;
     expect(checkPayCode(valid.code, options).outcome).toBe('valid');
     const kid = parsePc1(valid.code)!.certificate.kid;
     const replaced = new IssuerKeyRing([{ kid, publicKey: generateEd25519().publicKey.toString('hex') }]);
     expect(checkPayCode(valid.code, { ...options, keys: replaced }).outcome).toBe(
+      'bad_certificate_signature',
+    );
+    expect((await checkPayCodeAsync(valid.code, { ...options, keys: replaced })).outcome).toBe(
       'bad_certificate_signature',
     );
     expect(checkPayCode(valid.code, options).outcome).toBe('valid');

@@ -15,7 +15,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { OfflineAcceptance } from '../offline/acceptance.js';
 import type { DeviceCertificateInfo } from '../offline/state.js';
 import type { Pc1Code } from '../paycode/pc1.js';
-import { checkPayCode } from '../paycode/verify.js';
+import { checkPayCodeAsync } from '../paycode/verify.js';
 import { WalletCallError, type WalletClient } from '../wallet-client/wallet-client.js';
 import type { StoreMode } from '../wallet-health.js';
 import type { IssuerKeyStore } from './issuer-keys.js';
@@ -84,6 +84,9 @@ export interface PaymentServiceOptions {
   now?: () => number;
 }
 
+/** What checks 1–7 made of a code: the parsed PC1 code, 'numeric' (online only), or why it is declined. */
+type CheckedCode = Pc1Code | 'numeric' | DeclineReason;
+
 /** How often open payments are looked over for decisions a failing disk lost (see #sweep). */
 const SWEEP_INTERVAL_MS = 1_000;
 
@@ -143,15 +146,19 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   }
 
   /**
-   * Starts a payment on a lane. Without a pay code it waits for the lane's next scan; with one it is written
-   * already claimed by that code (one commit, not two) and decided now.
+   * Starts a payment on a lane. Without a pay code it waits for the lane's next scan; with one, the code's checks
+   * 1–7 (signatures on the thread pool) come first, then the payment is written already claimed by that code and
+   * decided in the same turn: the row, the reservation and an offline decision share one commit.
    */
   async create(input: CreatePaymentInput, onCreated?: (paymentId: string) => void): Promise<Payment> {
     this.#assertAccepting();
     this.#assertAcceptable(input);
+    const payCode = input.payCode;
+    const checked = payCode === undefined ? undefined : await this.#checkCode(payCode);
+    // Checked again: the gateway may have begun to stop while the signatures were verified.
+    this.#assertAccepting();
     const id = randomUUID();
     const now = this.#now();
-    const payCode = input.payCode;
     this.#commits.write(() => {
       if (this.repo.countOpen() >= this.#settings.payments.openMax) {
         throw new GatewayError('overloaded', 'too many payments are open; try again shortly');
@@ -180,7 +187,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       return this.#publish(this.repo.get(id)!);
     }
     this.#publish(this.repo.get(id)!);
-    await this.#track(this.#decide(id, payCode), id);
+    await this.#track(this.#decide(id, payCode, checked!), id);
     const decided = this.repo.get(id);
     // Gone: the commit that held it failed (a full or failing disk) and took the payment with it.
     if (decided === undefined) throw this.#commits.lastFailure ?? new StorageLost();
@@ -419,9 +426,10 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     return this.#track(this.#decide(row.id, text), row.id);
   }
 
-  async #decide(id: string, text: string): Promise<void> {
+  /** `checked`: the outcome of checks 1–7 when the caller ran them already (a payment created with its code). */
+  async #decide(id: string, text: string, checked?: CheckedCode): Promise<void> {
     try {
-      const local = await this.#checkCode(text);
+      const local = checked ?? (await this.#checkCode(text));
       if (typeof local === 'string' && local !== 'numeric') {
         this.#finishLocalDecline(id, local);
         return;
@@ -442,10 +450,10 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   }
 
   /** Checks 1–7 (refreshing issuer keys once when the kid is unknown). A PC1 code or 'numeric' on success. */
-  async #checkCode(text: string): Promise<Pc1Code | 'numeric' | DeclineReason> {
-    let check = checkPayCode(text, this.#codeOptions());
+  async #checkCode(text: string): Promise<CheckedCode> {
+    let check = await checkPayCodeAsync(text, this.#codeOptions());
     if (check.outcome === 'unknown_issuer_key' && (await this.#options.keys.refresh())) {
-      check = checkPayCode(text, this.#codeOptions());
+      check = await checkPayCodeAsync(text, this.#codeOptions());
     }
     if (check.outcome === 'online_only') return 'numeric';
     if (check.outcome === 'valid') return check.code;
