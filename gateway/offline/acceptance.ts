@@ -115,8 +115,8 @@ export class OfflineAcceptance {
       );
       this.#state.rememberDevice(certificate, now);
       const settled = decision.approved
-        ? settlement.approve(paymentId, { mode: 'offline' })
-        : settlement.decline(paymentId, decision.reason, { mode: 'offline', reverse: true });
+        ? settlement.approve(row, { mode: 'offline' })
+        : settlement.decline(row, decision.reason, { mode: 'offline', reverse: true });
       return settled === null ? null : { row: settled, decision };
     });
   }

@@ -26,10 +26,13 @@ export class Settlement {
     this.#now = now;
   }
 
-  /** authorizing → approved, with its authorization entry upstream-bound. */
-  approve(id: string, approval: Approval): PaymentRow | null {
+  /**
+   * authorizing → approved, with its authorization entry upstream-bound. `payment`: its id, or its row as the
+   * caller read it inside the transaction it runs this in (not read again).
+   */
+  approve(payment: string | PaymentRow, approval: Approval): PaymentRow | null {
     return commitGroup(this.#repo.db).write(() => {
-      const row = this.#repo.get(id);
+      const row = this.#current(payment);
       if (row === undefined || row.authorization_id === null) return null;
       const now = this.#now();
       const accountId = approval.accountId ?? row.account_id;
@@ -51,16 +54,17 @@ export class Settlement {
   }
 
   /**
-   * authorizing (or awaiting_scan) → declined. With `reverse`, the authorization id may have reached the
-   * wallet with an outcome nobody knows: a reversal entry and a prompt reversal call make sure it never stands.
+   * authorizing (or awaiting_scan) → declined (`payment` as for approve). With `reverse`, the authorization id may
+   * have reached the wallet with an outcome nobody knows: a reversal entry and a prompt reversal call make sure it
+   * never stands.
    */
   decline(
-    id: string,
+    payment: string | PaymentRow,
     reason: DeclineReason,
     options: { mode?: PaymentMode; reverse?: boolean; from?: PaymentRow['state'][] } = {},
   ): PaymentRow | null {
     return commitGroup(this.#repo.db).write(() => {
-      const row = this.#repo.get(id);
+      const row = this.#current(payment);
       if (row === undefined) return null;
       const now = this.#now();
       const moved = this.#repo.move(row, options.from ?? ['authorizing'], {
@@ -125,6 +129,10 @@ export class Settlement {
       this.#append(row, 'refund', row.mode ?? 'online', refund.amount, now, { entryId: refundId });
       return this.#repo.get(row.id)!;
     });
+  }
+
+  #current(payment: string | PaymentRow): PaymentRow | undefined {
+    return typeof payment === 'string' ? this.#repo.get(payment) : payment;
   }
 
   #append(
