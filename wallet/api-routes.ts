@@ -34,10 +34,10 @@ export function apiRoutes(context: WalletContext): Router {
   const store = requireStore(context);
   const log = context.logger;
 
-  router.post('/v1/authorizations', store, jsonBody, (req, res) => {
+  router.post('/v1/authorizations', store, jsonBody, async (req, res) => {
     const request = parse(AuthorizationRequestSchema, req.body);
     assertCallerStore(res, request.storeId);
-    const result = authorize(context, request);
+    const result = await authorize(context, request);
     log.info(
       { authorizationId: result.id, storeId: request.storeId, status: result.status, reason: result.reason },
       'authorization',

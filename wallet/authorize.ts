@@ -1,9 +1,9 @@
 // Online authorization (CONTRACT §3.1). The wallet trusts nothing the gateway decided: it runs PC1 checks 1–7
-// with its own keys and clock, then device, counter, account and balance, and records one answer per id —
-// all in one IMMEDIATE transaction, so concurrent repeats of an id see the first answer and debit once.
+// with its own keys and clock, then — in one IMMEDIATE transaction, so concurrent repeats of an id see the first
+// answer and debit once — device, counter, account and balance, and records one answer per id.
 import type { DeclineReason } from '../gateway/decline-reasons.js';
 import type { Pc1Code } from '../gateway/paycode/pc1.js';
-import { checkPayCode } from '../gateway/paycode/verify.js';
+import { type CodeCheck, checkPayCodeAsync } from '../gateway/paycode/verify.js';
 import { chargeAccount } from './accounts.js';
 import {
   type AuthorizationResult,
@@ -39,14 +39,24 @@ interface Decision {
   counter?: number;
 }
 
-export function authorize(context: WalletContext, request: AuthorizationRequest): AuthorizationResult {
+export async function authorize(
+  context: WalletContext,
+  request: AuthorizationRequest,
+): Promise<AuthorizationResult> {
   const { db } = context;
+  // Checks 1–7 depend on the code, the keys and the clock only: run before the transaction, their signatures on
+  // libuv's thread pool, so the event loop serves other stores meanwhile.
+  const check = await checkPayCodeAsync(request.payCode, {
+    keys: issuerKeyRing(db),
+    now: context.clock(),
+    ...context.codeRules,
+  });
   return db
     .transaction(() => {
       const existing = ownAuthorization(db, request.id, request.storeId);
       if (existing !== undefined) return resultOf(existing);
       const now = context.clock();
-      const decision = decide(context, request, now);
+      const decision = decide(db, check, request, now);
       insertAuthorization(
         db,
         {
@@ -74,11 +84,10 @@ export function getAuthorization(db: Db, id: string, storeId: string): Authoriza
   return resultOf(row);
 }
 
-function decide(context: WalletContext, request: AuthorizationRequest, now: number): Decision {
-  const check = checkPayCode(request.payCode, { keys: issuerKeyRing(context.db), now, ...context.codeRules });
-  if (check.outcome === 'online_only') return decideNumeric(context.db, check.numeric, request, now);
+function decide(db: Db, check: CodeCheck, request: AuthorizationRequest, now: number): Decision {
+  if (check.outcome === 'online_only') return decideNumeric(db, check.numeric, request, now);
   if (check.outcome !== 'valid') return { reason: check.outcome };
-  return decidePc1(context.db, check.code, request, now);
+  return decidePc1(db, check.code, request, now);
 }
 
 function decidePc1(db: Db, code: Pc1Code, request: AuthorizationRequest, now: number): Decision {
