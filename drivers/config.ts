@@ -1,6 +1,6 @@
 // The configuration of one scanner, as the gateway embeds it under `lanes[].scanners[]`: one zod
 // schema, a discriminated union on `type`, every bound with a default and its unit in its name.
-import { z } from 'zod';
+import * as z from 'zod';
 import { KEYBOARD_LAYOUTS } from './keyboard-layouts.js';
 
 export const SYMBOLOGIES = [

@@ -2,7 +2,7 @@
 // its type, default and bounds as the schema has them, and a sentence on what it does. A description given in the
 // schema (`.describe()` / `.meta({description})`) wins over the table here. `npm run docs:config` writes the file;
 // test/config-reference.test.ts fails when the committed file differs from what the schema says now.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigSchema } from './config.js';
 
 type JsonSchema = {

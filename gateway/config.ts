@@ -2,7 +2,7 @@
 // Every default and every bound lives here; nothing else reads process.env or the file.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ScannerConfigSchema } from '../drivers/config.js';
 import { SyncConfigSchema } from '../sync/config.js';
 

@@ -1,6 +1,6 @@
 // The `sync` section of the gateway's configuration: the ledger uploader and the risk-feed follower.
 // Every batch, retry and wait has its bound here.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const PositiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 

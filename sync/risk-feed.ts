@@ -3,7 +3,7 @@
 // records every successful call as the feed's refresh time — offline acceptance stops when that gets old (§4).
 // When long polls fail it falls back to plain polling with backoff, and tries a long poll again later.
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../gateway/db/open.js';
 import type { RiskFeedPage, WalletClient } from '../gateway/wallet-client/wallet-client.js';
 import { backoffDelayMs, deadline, sleep } from './backoff.js';

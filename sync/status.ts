@@ -1,6 +1,6 @@
 // The reconciliation summary of sync/: what is still to upload, what the wallet settled or rejected, the store's
 // losses, the last success, a broken chain, and the risk feed's age. Read by /v1/status, `tillgate status` and metrics.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../gateway/db/open.js';
 import { getMetaJson, getMetaNumber, META_KEYS } from './meta.js';
 import { feedState } from './risk-feed.js';

@@ -3,7 +3,7 @@
 // batch id with the same entries, and marks every row settled or rejected from the wallet's answer in one transaction.
 // A 409 chain_broken stops uploading and is recorded for status, metrics and a loud log line.
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { commitGroup } from '../gateway/db/commit-group.js';
 import type { Db } from '../gateway/db/open.js';
 import type { LedgerEntry } from '../gateway/ledger/chain.js';

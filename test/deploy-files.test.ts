@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HID_PERMISSION_HINT } from '../drivers/hid-loader.js';
 import { findCommand } from '../gateway/cli/commands.js';
 import { ConfigSchema } from '../gateway/config.js';

@@ -2,7 +2,7 @@
 // a failure is a 400 whose message and `field` name the first offending field. A ledger batch has a quicker check
 // for well-formed batches in front of its schema (parseLedgerBatch).
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENTRY_TYPES, type EntryType, type LedgerEntry } from '../gateway/ledger/chain.js';
 import { WalletError } from './errors.js';
 import { LEDGER_LIMITS, type LedgerBatch } from './ledger-ingest.js';

@@ -2,7 +2,7 @@
 // writes for scripts and which `paycode` and `verify-code` read to find the sandbox wallet and its admin key.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CliIo, failure, usageError, workingDir } from './command.js';
 import { readJsonFile, writePrivateFile } from './private-files.js';
 

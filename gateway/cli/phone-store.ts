@@ -3,7 +3,7 @@
 // counter — in DIR/phones/<accountId>.json (mode 0600: the seed signs pay codes).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Enrollment, type EnrollOptions, SandboxPhone } from '../../wallet/sandbox-phone.js';
 import { generateEd25519 } from '../paycode/ed25519.js';
 import { failure } from './command.js';

@@ -1,6 +1,6 @@
 // `tillgate status`: the running gateway's /v1/status at a glance (or as JSON). The gateway and a register key
 // come from --url/--key, or from DIR/demo.json.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ageSec, duration, Formatter } from '../dashboard/format.js';
 import { StatusSchema } from '../http/schemas.js';
 import { parseCommandArgs } from './args.js';

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigSchema } from '../config.js';
 import type { CodeCheckReason } from '../decline-reasons.js';
 import { type CodeCheck, checkPayCode, type IssuerKey, IssuerKeyRing } from '../paycode/verify.js';

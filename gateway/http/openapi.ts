@@ -1,7 +1,7 @@
 // The register API as an OpenAPI 3.1 document, generated from the zod schemas in schemas.ts (z.toJSONSchema):
 // nothing here restates a field. The operation table below says which schema goes where; a test checks that
 // it names exactly the routes the register router serves. Served at GET /openapi.json.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   createPaymentSchema,
   ErrorSchema,

@@ -1,6 +1,6 @@
 // zod schemas of the register API (CONTRACT §2): the bodies and queries it parses (unknown fields rejected,
 // amounts positive safe integers, every string and list bounded), then the answers and events it sends.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DECLINE_REASONS } from '../decline-reasons.js';
 import { ERROR_STATUS, type ErrorCode, GatewayError } from '../errors.js';
 import { PAYMENT_STATES } from '../payments/payment.js';

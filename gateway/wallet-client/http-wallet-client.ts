@@ -5,7 +5,7 @@
 // never follows a redirect.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LedgerEntry } from '../ledger/chain.js';
 import {
   type AuthorizationRequest,
