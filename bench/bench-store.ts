@@ -28,7 +28,7 @@ export interface WalletProcess {
 export async function startWalletProcess(dir: string): Promise<WalletProcess> {
   const child = spawnNode(
     'wallet',
-    'gateway/cli/main.js',
+    'bin/tillgate.js',
     ['wallet', '--port', '0', '--data', join(dir, 'wallet'), '--json'],
     { logFile: join(dir, 'wallet.log'), pipeStdout: true },
   );
@@ -173,7 +173,7 @@ export async function startGatewayProcess(
 ): Promise<{ child: BenchChild; readyMs: number; cpuMsAtReady: number }> {
   const name = options.name ?? 'gateway';
   const since = performance.now();
-  const child = spawnNode(name, 'gateway/cli/main.js', ['start', '--config', setup.file], {
+  const child = spawnNode(name, 'bin/tillgate.js', ['start', '--config', setup.file], {
     logFile: join(dir, `${name}.log`),
     ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
   });

@@ -81,7 +81,7 @@ function startDemoProcess(dataDir: string, gatewayPort: number): ChildProcess {
   const child = spawn(
     process.execPath,
     [
-      distPath('gateway/cli/main.js'),
+      distPath('bin/tillgate.js'),
       'demo',
       '--data',
       dataDir,

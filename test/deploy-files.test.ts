@@ -42,7 +42,7 @@ function seconds(value: string): number {
 function tillgateArgs(execStart: string): string[] {
   const [node, main, ...args] = execStart.split(/\s+/);
   expect(node).toBe('/usr/bin/node');
-  expect(main).toBe('/opt/tillgate/dist/gateway/cli/main.js');
+  expect(main).toBe('/opt/tillgate/dist/bin/tillgate.js');
   return args;
 }
 

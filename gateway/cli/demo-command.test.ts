@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'dist/gateway/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/tillgate.js');
 const run = promisify(execFile);
 
 let dir: string;

@@ -25,7 +25,7 @@ import type { Json } from '../support/stack.js';
 import { auditBooks, type OfflineLimits } from './audit.js';
 import { ChaosRegister, type Customer } from './registers.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/gateway/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/bin/tillgate.js', import.meta.url));
 const settings = chaosSettings();
 const ROUNDS = chaosCount(settings, 4, 1000);
 const REGISTERS = 3;

@@ -4,7 +4,7 @@
 // What must hold: parsing throws nothing but ConfigError; every problem is `path: message`; every key the fuzz
 // broke is named by its path, all of them at once; a valid file is accepted; no secret (wallet.storeKey, register
 // keys) appears in any error text, not even in part. `tillgate start --config` runs on mutated files in-process and,
-// as built, through `node dist/gateway/cli/main.js` (dist/ is built by `npm test`'s pretest): exit 1 with the
+// as built, through `node dist/bin/tillgate.js` (dist/ is built by `npm test`'s pretest): exit 1 with the
 // problems listed, and exit 0 after a clean start and SIGTERM on the valid file.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +20,7 @@ import { sha256Hex } from '../../gateway/http/auth.js';
 import { chaosCount, chaosReport, chaosSettings } from '../support/chaos.js';
 import type { Json } from '../support/stack.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/gateway/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/bin/tillgate.js', import.meta.url));
 const settings = chaosSettings();
 const RUNS = chaosCount(settings, 300, 20_000);
 const PARSE_TIMEOUT_MS = 60_000 + RUNS * 20;
@@ -584,7 +584,7 @@ describe('config files under random mutations', () => {
   });
 });
 
-describe('tillgate start --config, as built (node dist/gateway/cli/main.js)', () => {
+describe('tillgate start --config, as built (node dist/bin/tillgate.js)', () => {
   const children: ChildProcess[] = [];
 
   afterAll(() => {
