@@ -1,14 +1,15 @@
-// The build step after tsc (`npm run build`): the `tillgate` program as one bundle, dist/bin/tillgate.js, so a
-// start compiles a few files instead of resolving and loading some 190 modules one by one (docs/benchmarks.md,
-// Start-up). What a command imports inside its `run` becomes a chunk of its own under dist/bin/chunks/ and is
-// still loaded only by that command. Source maps are written beside each file (`node --enable-source-maps` maps
-// stack traces to the .ts sources; it is not the default because mapping costs a start ~150 ms).
+// The build step after tsc (`npm run build`): the `tillgate` program as one CommonJS file, dist/bin/program.cjs,
+// with a V8 code cache made from it here (program.cjs.v8-cache), and the bin that runs it, dist/bin/tillgate.js
+// (launcher.ts). A start then reads two files instead of resolving, loading and compiling some 190 modules
+// (docs/benchmarks.md, Start-up). Source maps are written beside each file: `node --enable-source-maps` maps stack
+// traces to the .ts sources (not the default: it costs a start some 150 ms of CPU, and the cache does not apply).
 // Usage: node dist/gateway/cli/bundle.js
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { CODE_CACHE_SUFFIX, runCommonJs } from './code-cache.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const OUT_DIR = join(ROOT, 'dist', 'bin');
@@ -16,8 +17,7 @@ const OUT_DIR = join(ROOT, 'dist', 'bin');
 /**
  * Packages loaded from node_modules as before, by name, each for a reason:
  * - native addons, which find their compiled .node file next to their own package;
- * - what only a command's `run` or a scanner imports (`await import`): esbuild's split chunks would give a
- *   CommonJS package only a default export there, while Node's loader also gives its named exports;
+ * - what only a scanner or one command imports (`await import`): serialport (native underneath) and cli-progress;
  * - packages that are mostly data: mime-db's JSON (JSON.parse reads it faster than V8 compiles it as a
  *   literal) and iconv-lite, whose ~500 KB of encoding tables load only when a body in such an encoding arrives.
  */
@@ -41,9 +41,10 @@ function isKept(name: string): boolean {
 }
 
 /**
- * Kept packages become imports by name, after checking that the copy found from dist/bin/ at run time is the one
- * the sources resolve to (a nested copy of another version would make a different program); a dynamic import of
- * any other package stops the build, for the reason above.
+ * Kept packages become requires by name, after checking that the copy found from dist/bin/ at run time is the one
+ * the sources resolve to (a nested copy of another version would make a different program). An `await import` of
+ * one becomes a require too, through a one-line module: the program runs from vm.Script, which has no ES module
+ * loader, and esbuild gives the result the package's named exports as Node's loader does.
  */
 function keepInNodeModules(): Plugin {
   const fromOutDir = createRequire(join(OUT_DIR, 'tillgate.js'));
@@ -57,12 +58,8 @@ function keepInNodeModules(): Plugin {
       bundler.onResolve({ filter: /^[@a-z]/ }, async (args) => {
         if (args.pluginData === 'resolving' || args.path.startsWith('node:')) return undefined;
         const name = packageName(args.path);
-        if (!isKept(name)) {
-          if (args.kind !== 'dynamic-import') return undefined;
-          return {
-            errors: [{ text: `${args.importer}: import('${args.path}') must be of a package kept out` }],
-          };
-        }
+        if (!isKept(name)) return undefined;
+        if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'kept' };
         const bundled = await bundler.resolve(args.path, {
           kind: args.kind,
           resolveDir: args.resolveDir,
@@ -76,28 +73,43 @@ function keepInNodeModules(): Plugin {
         }
         return { path: args.path, external: true };
       });
+      bundler.onLoad({ filter: /./, namespace: 'kept' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        resolveDir: ROOT,
+      }));
     },
   };
 }
 
-rmSync(OUT_DIR, { recursive: true, force: true }); // chunks are named by hash: no stale ones are left
-await build({
+const COMMON: BuildOptions = {
   absWorkingDir: ROOT,
-  entryPoints: { tillgate: 'gateway/cli/main.ts' },
-  outdir: OUT_DIR,
-  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20.18',
-  plugins: [keepInNodeModules()],
   sourcemap: 'linked',
   sourcesContent: false,
-  // The CommonJS packages inside (express, pino, prom-client) call require for Node's own modules.
-  banner: {
-    js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);",
-  },
   logLevel: 'warning',
+};
+const PROGRAM = join(OUT_DIR, 'program.cjs');
+const BIN = join(OUT_DIR, 'tillgate.js');
+
+rmSync(OUT_DIR, { recursive: true, force: true });
+const { metafile } = await build({
+  ...COMMON,
+  entryPoints: ['gateway/cli/program.ts'],
+  outfile: PROGRAM,
+  format: 'cjs',
+  plugins: [keepInNodeModules()],
+  // version.ts finds package.json from its own URL.
+  define: { 'import.meta.url': 'bundleUrl' },
+  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
 });
-chmodSync(join(OUT_DIR, 'tillgate.js'), 0o755);
+const imports = Object.values(metafile.outputs).flatMap((output) => output.imports);
+const dynamic = imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path);
+if (dynamic.length > 0) throw new Error(`the program must not import() at run time: ${dynamic.join(', ')}`);
+await build({ ...COMMON, entryPoints: ['gateway/cli/launcher.ts'], outfile: BIN, format: 'esm' });
+chmodSync(BIN, 0o755);
+// The cache holds what loading the program compiles: every module's top-level code (schemas, express, pino, ...).
+const { script } = runCommonJs(PROGRAM);
+writeFileSync(`${PROGRAM}${CODE_CACHE_SUFFIX}`, script.createCachedData());

@@ -1,15 +1,6 @@
 #!/usr/bin/env node
-// The `tillgate` bin: the process's streams around runCli, and runCli's answer as the exit status.
-import type { CliIo } from './command.js';
-import { runCli } from './run-cli.js';
+// The `tillgate` bin as tsc builds it (dist/gateway/cli/main.js) and tsx runs it; what is installed is the same
+// program bundled, dist/bin/tillgate.js (bundle.ts).
+import { runProgram } from './program.js';
 
-const io: CliIo = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  // Only a command that reads stdin opens it: an open stdin would keep the process alive.
-  get stdin() {
-    return process.stdin;
-  },
-};
-
-process.exitCode = await runCli(process.argv.slice(2), io);
+process.exitCode = await runProgram(process.argv.slice(2));
