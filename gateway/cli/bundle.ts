@@ -4,12 +4,12 @@
 // (docs/benchmarks.md, Start-up). Source maps are written beside each file: `node --enable-source-maps` maps stack
 // traces to the .ts sources (not the default: it costs a start some 150 ms of CPU, and the cache does not apply).
 // Usage: node dist/gateway/cli/bundle.js
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
-import { CODE_CACHE_SUFFIX, runCommonJs } from './code-cache.js';
+import { runCommonJs, writeCodeCache } from './code-cache.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const OUT_DIR = join(ROOT, 'dist', 'bin');
@@ -111,5 +111,4 @@ if (dynamic.length > 0) throw new Error(`the program must not import() at run ti
 await build({ ...COMMON, entryPoints: ['gateway/cli/launcher.ts'], outfile: BIN, format: 'esm' });
 chmodSync(BIN, 0o755);
 // The cache holds what loading the program compiles: every module's top-level code (schemas, express, pino, ...).
-const { script } = runCommonJs(PROGRAM);
-writeFileSync(`${PROGRAM}${CODE_CACHE_SUFFIX}`, script.createCachedData());
+writeCodeCache(PROGRAM, runCommonJs(PROGRAM, { useCache: false }));

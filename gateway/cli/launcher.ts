@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCodeCache, runCommonJs } from './code-cache.js';
+import { runCommonJs } from './code-cache.js';
 
 type Program = typeof import('./program.js');
 
@@ -13,6 +13,6 @@ const file = join(dirname(fileURLToPath(import.meta.url)), 'program.cjs');
 const program = (
   process.sourceMapsEnabled
     ? createRequire(import.meta.url)(file)
-    : runCommonJs(file, readCodeCache(file)).exports
+    : runCommonJs(file, { useCache: true }).exports
 ) as Program;
 process.exitCode = await program.runProgram(process.argv.slice(2));
