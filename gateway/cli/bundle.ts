@@ -1,8 +1,8 @@
 // The build step after tsc (`npm run build`): the `tillgate` program as one CommonJS file, dist/bin/program.cjs,
 // with a V8 code cache made from it here (program.cjs.v8-cache), and the bin that runs it, dist/bin/tillgate.js
-// (launcher.ts). A start then reads two files instead of resolving, loading and compiling some 190 modules
+// (launcher.ts). A start then reads a few files instead of resolving, loading and compiling some 190 modules
 // (docs/benchmarks.md, Start-up). Source maps are written beside each file: `node --enable-source-maps` maps stack
-// traces to the .ts sources (not the default: it costs a start some 150 ms of CPU, and the cache does not apply).
+// traces to the .ts sources (not the default: reading the map costs a start ~300 ms, and the cache does not apply).
 // Usage: node dist/gateway/cli/bundle.js
 import { chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
