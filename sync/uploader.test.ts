@@ -1,7 +1,7 @@
 // The ledger uploader against the sandbox wallet: bounded batches in seq order, each persisted before it is sent,
 // rows marked settled or rejected with the wallet's reason, losses summed, and an answer that does not match refused.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WalletClient } from '../gateway/wallet-client/wallet-client.js';
+import { WalletCallError, type WalletClient } from '../gateway/wallet-client/wallet-client.js';
 import { type Json, type SyncFixture, startSyncFixture, wrapWallet } from '../test/support/sync-fixture.js';
 import { syncStatus } from './status.js';
 import { batchIdFor, LedgerUploader } from './uploader.js';
@@ -26,6 +26,8 @@ function uploader(wallet: WalletClient = f.wallet): LedgerUploader {
     now: Date.now,
   });
 }
+
+const KEEP_GOING = { mayContinue: () => true, onBatch: () => {} };
 
 async function drain(u: LedgerUploader): Promise<string[]> {
   const kinds: string[] = [];
@@ -164,5 +166,79 @@ describe('LedgerUploader', () => {
     expect(errors.map((line: Json) => line.msg)).toEqual([
       'the wallet refuses this batch as such, uploads are stuck: wallet answered 400 invalid_request',
     ]);
+  });
+
+  it('drains with one batch in flight at a time, in order, and marks every answered batch before it returns', async () => {
+    const c = await f.customer(100_000);
+    for (let i = 0; i < 5; i++) f.offline(c, 100);
+    let inFlight = 0;
+    const sent: number[][] = [];
+    const marked: string[][] = [];
+    const watching = wrapWallet(f.wallet, {
+      uploadBatch: async (batch, signal) => {
+        inFlight += 1;
+        expect(inFlight).toBe(1);
+        sent.push(batch.entries.map((e) => e.seq));
+        // What is marked while this batch is at the wallet: the batch before it, never this one.
+        marked.push(f.outbox().map((r) => r.status));
+        try {
+          return await f.wallet.uploadBatch(batch, signal);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    });
+    const steps: number[] = [];
+    const end = await uploader(watching).drain(new AbortController().signal, {
+      mayContinue: () => true,
+      onBatch: (step) => steps.push(step.lastSeq),
+    });
+    expect(end).toEqual({ kind: 'idle' });
+    expect(sent).toEqual([[1, 2], [3, 4], [5]]);
+    expect(steps).toEqual([2, 4, 5]);
+    expect(f.outbox().every((r) => r.status === 'done')).toBe(true);
+    expect(await f.settledAtWallet()).toHaveLength(5);
+    // Marked a batch late at most: the first batch's rows are pending when the second leaves, done by the third.
+    expect(marked[1]!.slice(0, 2)).toEqual(['pending', 'pending']);
+    expect(marked[2]!.slice(0, 2)).toEqual(['done', 'done']);
+  });
+
+  it('after a failed send in a drain, the answered batches are marked and the failed one goes first again', async () => {
+    const c = await f.customer(100_000);
+    for (let i = 0; i < 6; i++) f.offline(c, 100);
+    let sends = 0;
+    const failingSecond = wrapWallet(f.wallet, {
+      uploadBatch: async (batch, signal) => {
+        sends += 1;
+        if (sends === 2) throw new WalletCallError('timeout', 'wallet did not answer');
+        return f.wallet.uploadBatch(batch, signal);
+      },
+    });
+    const end = await uploader(failingSecond).drain(new AbortController().signal, KEEP_GOING);
+    expect(end).toEqual({ kind: 'failed', error: 'wallet did not answer' });
+    expect(f.outbox().map((r) => r.status)).toEqual([
+      'done',
+      'done',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    const sent: number[][] = [];
+    const recording = wrapWallet(f.wallet, {
+      uploadBatch: (batch, signal) => {
+        sent.push(batch.entries.map((e) => e.seq));
+        return f.wallet.uploadBatch(batch, signal);
+      },
+    });
+    expect(await uploader(recording).drain(new AbortController().signal, KEEP_GOING)).toEqual({
+      kind: 'idle',
+    });
+    expect(sent).toEqual([
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(f.outbox().every((r) => r.status === 'done')).toBe(true);
+    expect((await f.settledAtWallet()).map((e: Json) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

@@ -1,7 +1,9 @@
 // The ledger uploader (CONTRACT §3.2): takes `ledger_entry` outbox rows in seq order, one bounded batch at a time,
 // persists the batch (id and seq range) before the first send so that a retry after any crash resends the same
 // batch id with the same entries, and marks every row settled or rejected from the wallet's answer in one transaction.
-// A 409 chain_broken stops uploading and is recorded for status, metrics and a loud log line.
+// drain() keeps the wallet busy: while one batch is at the wallet, the rows of the batch before it are marked and
+// the batch after it is read and saved (still one batch in flight, in order). A 409 chain_broken stops uploading
+// and is recorded for status, metrics and a loud log line.
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import { commitGroup } from '../gateway/db/commit-group.js';
@@ -30,6 +32,7 @@ export type BatchStep =
       kind: 'uploaded';
       batchId: string;
       entries: number;
+      lastSeq: number;
       settled: number;
       rejected: number;
       lossAmount: number;
@@ -59,6 +62,26 @@ interface Loss {
   reason: string | undefined;
 }
 
+/** A batch the wallet answered (the answer checked), and what the answer says, before its rows are marked. */
+interface Answered {
+  batch: Batch;
+  answer: BatchResult;
+  step: Extract<BatchStep, { kind: 'uploaded' }>;
+  losses: Loss[];
+}
+
+type Failure = Extract<BatchStep, { kind: 'failed' | 'chain_broken' }>;
+
+/** How drain() ended: as a step that is not an upload, or `stopped` (the signal, or `mayContinue` said no). */
+export type DrainEnd = Exclude<BatchStep, { kind: 'uploaded' }> | { kind: 'stopped' };
+
+export interface DrainHooks {
+  /** Asked before each send (the lease, say); false stops the drain. */
+  mayContinue: () => boolean;
+  /** Each batch the wallet answered, once the answer is checked (its rows are marked during the next send). */
+  onBatch: (step: Extract<BatchStep, { kind: 'uploaded' }>) => void;
+}
+
 const ChainBrokenDetails = z.object({ seq: z.number().int().nonnegative(), problem: z.string().max(64) });
 
 /** Rejections logged one by one per batch; the rest are counted in one line. */
@@ -84,12 +107,14 @@ export class LedgerUploader {
     this.#log = deps.logger;
     const { db } = deps;
     this.#s = {
-      openBatch: db.prepare<[], { batch_id: string; first_seq: number; last_seq: number }>(
-        'SELECT batch_id, first_seq, last_seq FROM sync_batches WHERE done_at IS NULL ORDER BY first_seq LIMIT 1',
+      // Both after a seq: while a batch is at the wallet, the next batch is the one after it.
+      openBatch: db.prepare<[number], { batch_id: string; first_seq: number; last_seq: number }>(
+        `SELECT batch_id, first_seq, last_seq FROM sync_batches WHERE done_at IS NULL AND first_seq > ?
+         ORDER BY first_seq LIMIT 1`,
       ),
-      firstPending: db.prepare<[], { ledger_seq: number }>(
+      firstPending: db.prepare<[number], { ledger_seq: number }>(
         `SELECT ledger_seq FROM outbox INDEXED BY outbox_ledger_pending
-         WHERE kind = 'ledger_entry' AND status = 'pending' ORDER BY ledger_seq LIMIT 1`,
+         WHERE kind = 'ledger_entry' AND status = 'pending' AND ledger_seq > ? ORDER BY ledger_seq LIMIT 1`,
       ),
       // Saved and counted as sent before the send: after any crash the same id goes again with the same entries.
       saveBatch: db.prepare(
@@ -123,26 +148,85 @@ export class LedgerUploader {
     };
   }
 
-  /** Sends the next batch, if any, and records the outcome. Never throws for a wallet fault. */
+  /** Sends the next batch, if any, and records the outcome (its rows marked). Never throws for a wallet fault. */
   async step(signal: AbortSignal): Promise<BatchStep> {
+    const batch = await this.#takeBatch(0);
+    if (batch === null) return { kind: 'idle' };
+    const outcome = await this.#send(batch, signal, () => {});
+    if (outcome.kind !== 'answered') return outcome;
+    this.#prepared = this.#record(outcome.answered, 0);
+    return outcome.answered.step;
+  }
+
+  /**
+   * Sends batch after batch until none is left, one in flight at a time and in order, as step() would. While a
+   * batch is at the wallet, one transaction marks the rows of the batch answered before it and saves the batch
+   * after it (saved before it is sent, as always). A crash before that transaction leaves the answered batch open:
+   * it is resent with the same id, and the wallet answers it with its first answer. Every answered batch is marked
+   * before drain() returns.
+   */
+  async drain(signal: AbortSignal, hooks: DrainHooks): Promise<DrainEnd> {
+    let answered: Answered | null = null;
+    try {
+      for (;;) {
+        if (signal.aborted || !hooks.mayContinue()) return { kind: 'stopped' };
+        const batch = await this.#takeBatch(answered?.step.lastSeq ?? 0);
+        if (batch === null) return { kind: 'idle' };
+        const outcome = await this.#send(batch, signal, () => {
+          const previous = answered;
+          answered = null;
+          this.#prepared = this.#record(previous, batch.entries.at(-1)!.seq);
+        });
+        if (outcome.kind !== 'answered') return outcome;
+        answered = outcome.answered;
+        hooks.onBatch(answered.step);
+      }
+    } finally {
+      if (answered !== null) this.#prepared = this.#record(answered, 0);
+    }
+  }
+
+  /** The prepared batch, else the next one after `afterSeq`; null when nothing waits or the disk lost a write. */
+  async #takeBatch(afterSeq: number): Promise<Batch | null> {
     // Only entries on disk go upstream: one the gateway could still lose would fork the chain at the wallet.
     try {
       await commitGroup(this.#deps.db).quiescent();
     } catch {
       this.#prepared = null;
-      return { kind: 'idle' };
+      return null;
     }
-    const batch = this.#prepared ?? this.#nextBatch();
+    const batch = this.#prepared ?? this.#nextBatch(afterSeq);
     this.#prepared = null;
-    if (batch === null) return { kind: 'idle' };
+    return batch;
+  }
+
+  /**
+   * Sends the batch and checks the answer; `meanwhile` runs once the request is on its way. A failure is recorded
+   * (and drops a prepared batch: the failed one goes first again).
+   */
+  async #send(
+    batch: Batch,
+    signal: AbortSignal,
+    meanwhile: () => void,
+  ): Promise<{ kind: 'answered'; answered: Answered } | Failure> {
     const call = deadline(signal, this.#deps.config.callTimeoutMs);
     try {
-      const answer = await this.#deps.wallet.uploadBatch(
+      const sending = this.#deps.wallet.uploadBatch(
         { storeId: this.#deps.storeId, batchId: batch.batchId, entries: batch.entries },
         call.signal,
       );
-      return this.#settle(batch, answer);
+      try {
+        meanwhile();
+      } catch (error) {
+        sending.catch(() => {});
+        throw error;
+      }
+      const answer = await sending;
+      const problem = answerProblem(batch, answer);
+      if (problem !== null) throw new WalletCallError('bad_response', problem);
+      return { kind: 'answered', answered: answeredBatch(batch, answer) };
     } catch (error) {
+      this.#prepared = null;
       return this.#fail(batch, error);
     } finally {
       call.dispose();
@@ -150,8 +234,8 @@ export class LedgerUploader {
   }
 
   /** The open batch (saved, not yet answered), else a new one; saved and counted as sent. Null when nothing waits. */
-  #nextBatch(): Batch | null {
-    const open = this.#s.openBatch.get();
+  #nextBatch(afterSeq: number): Batch | null {
+    const open = this.#s.openBatch.get(afterSeq);
     if (open !== undefined) {
       const entries = this.#ledger.after(open.first_seq - 1, open.last_seq - open.first_seq + 1);
       if (entries.length > 0 && batchIdFor(entries) === open.batch_id) {
@@ -164,11 +248,11 @@ export class LedgerUploader {
       );
       this.#s.abandonBatch.run({ batchId: open.batch_id, now: this.#deps.now() });
     }
-    return this.#newBatch();
+    return this.#newBatch(afterSeq);
   }
 
-  #newBatch(): Batch | null {
-    const first = this.#s.firstPending.get();
+  #newBatch(afterSeq: number): Batch | null {
+    const first = this.#s.firstPending.get(afterSeq);
     if (first === undefined) return null;
     const entries = this.#ledger.after(first.ledger_seq - 1, this.#deps.config.batchEntriesMax);
     if (entries.length === 0)
@@ -184,48 +268,29 @@ export class LedgerUploader {
   }
 
   /**
-   * Marks the batch's rows from the answer and, in the same transaction (one commit per batch), saves the next
-   * batch so the following step can send it at once.
+   * Marks the answered batch's rows (if any) and, in the same transaction (one commit per batch), saves the batch
+   * after `afterSeq` so that it can be sent at once; returns that batch.
    */
-  #settle(batch: Batch, answer: BatchResult): BatchStep {
-    const problem = answerProblem(batch, answer);
-    if (problem !== null) return this.#fail(batch, new WalletCallError('bad_response', problem));
+  #record(answered: Answered | null, afterSeq: number): Batch | null {
     const now = this.#deps.now();
-    const losses: Loss[] = [];
-    let rejected = 0;
-    this.#prepared = this.#deps.db.transaction(() => {
-      answer.results.forEach((result, i) => {
-        if (result.status === 'settled') return;
-        const entry = batch.entries[i]!;
-        rejected += 1;
-        this.#s.markRejected.run({ seq: entry.seq, reason: result.reason ?? null, now });
-        if (entry.type === 'authorization') {
-          losses.push({
-            seq: entry.seq,
-            entryId: entry.entryId,
-            amount: entry.amount,
-            reason: result.reason,
-          });
-        }
-      });
-      this.#s.markSettled.run({ first: batch.entries[0]!.seq, last: batch.entries.at(-1)!.seq, now });
-      const settled = batch.entries.length - rejected;
-      this.#s.finishBatch.run({ batchId: batch.batchId, settled, rejected, now });
-      setMeta(this.#deps.db, META_KEYS.lastSuccessAt, String(now));
-      deleteMeta(this.#deps.db, META_KEYS.chainBroken);
-      return this.#newBatch();
+    const next = this.#deps.db.transaction(() => {
+      if (answered !== null) this.#markRows(answered, now);
+      return this.#nextBatch(afterSeq);
     })();
-    this.#logLosses(batch.batchId, losses);
-    const lossAmount = losses.reduce((sum, loss) => sum + loss.amount, 0);
-    const settled = batch.entries.length - rejected;
-    return {
-      kind: 'uploaded',
-      batchId: batch.batchId,
-      entries: batch.entries.length,
-      settled,
-      rejected,
-      lossAmount,
-    };
+    if (answered !== null) this.#logLosses(answered.batch.batchId, answered.losses);
+    return next;
+  }
+
+  #markRows({ batch, answer, step }: Answered, now: number): void {
+    answer.results.forEach((result, i) => {
+      if (result.status !== 'settled')
+        this.#s.markRejected.run({ seq: batch.entries[i]!.seq, reason: result.reason ?? null, now });
+    });
+    // After the rejections: every row of the batch still pending was settled (one statement, not one per row).
+    this.#s.markSettled.run({ first: batch.entries[0]!.seq, last: step.lastSeq, now });
+    this.#s.finishBatch.run({ batchId: batch.batchId, settled: step.settled, rejected: step.rejected, now });
+    setMeta(this.#deps.db, META_KEYS.lastSuccessAt, String(now));
+    deleteMeta(this.#deps.db, META_KEYS.chainBroken);
   }
 
   #logLosses(
@@ -243,7 +308,7 @@ export class LedgerUploader {
     }
   }
 
-  #fail(batch: Batch, error: unknown): BatchStep {
+  #fail(batch: Batch, error: unknown): Failure {
     if (!(error instanceof WalletCallError)) throw error;
     const first = batch.entries[0]!.seq;
     const last = batch.entries.at(-1)!.seq;
@@ -261,7 +326,7 @@ export class LedgerUploader {
     return { kind: 'failed', error: message };
   }
 
-  #chainBroken(batch: Batch, error: WalletCallError): BatchStep {
+  #chainBroken(batch: Batch, error: WalletCallError): Failure {
     const details = ChainBrokenDetails.safeParse(error.details);
     const chainBroken: ChainBrokenInfo = {
       seq: details.success ? details.data.seq : batch.entries[0]!.seq,
@@ -279,6 +344,29 @@ export class LedgerUploader {
     );
     return { kind: 'chain_broken', chainBroken };
   }
+}
+
+/** What a checked answer says: the step to report, and the rejected approvals (the store's losses). */
+function answeredBatch(batch: Batch, answer: BatchResult): Answered {
+  const losses: Loss[] = [];
+  let rejected = 0;
+  answer.results.forEach((result, i) => {
+    if (result.status === 'settled') return;
+    rejected += 1;
+    const entry = batch.entries[i]!;
+    if (entry.type === 'authorization')
+      losses.push({ seq: entry.seq, entryId: entry.entryId, amount: entry.amount, reason: result.reason });
+  });
+  const step = {
+    kind: 'uploaded' as const,
+    batchId: batch.batchId,
+    entries: batch.entries.length,
+    lastSeq: batch.entries.at(-1)!.seq,
+    settled: batch.entries.length - rejected,
+    rejected,
+    lossAmount: losses.reduce((sum, loss) => sum + loss.amount, 0),
+  };
+  return { batch, answer, step, losses };
 }
 
 /** Why an answer cannot be trusted to mark our rows, or null. The wallet answers entry by entry, in order. */

@@ -101,24 +101,28 @@ export class SyncWorker {
     // lease still outlives the call's deadline.
     const { leaseTtlMs, callTimeoutMs } = this.#config;
     const heldForCallMs = (leaseTtlMs + callTimeoutMs) / 2;
-    while (!signal.aborted) {
-      if (!this.lease.acquire(heldForCallMs))
-        return fail(summary, 'the uploader lease was lost to another process');
-      const step = await this.#uploader.step(signal);
-      if (step.kind === 'idle') return;
-      if (step.kind === 'failed') return fail(summary, step.error);
-      if (step.kind === 'chain_broken') {
-        this.#chainBroken = step.chainBroken;
-        summary.chainBroken = step.chainBroken;
-        return fail(summary, `chain_broken at seq ${step.chainBroken.seq}: ${step.chainBroken.problem}`);
-      }
-      this.#chainBroken = null;
-      summary.batches += 1;
-      summary.entries += step.entries;
-      summary.settled += step.settled;
-      summary.rejected += step.rejected;
-      summary.lossAmount += step.lossAmount;
-      options.onBatch?.(step);
+    let leaseLost = false;
+    const end = await this.#uploader.drain(signal, {
+      mayContinue: () => {
+        leaseLost = !this.lease.acquire(heldForCallMs);
+        return !leaseLost;
+      },
+      onBatch: (step) => {
+        this.#chainBroken = null;
+        summary.batches += 1;
+        summary.entries += step.entries;
+        summary.settled += step.settled;
+        summary.rejected += step.rejected;
+        summary.lossAmount += step.lossAmount;
+        options.onBatch?.(step);
+      },
+    });
+    if (leaseLost) return fail(summary, 'the uploader lease was lost to another process');
+    if (end.kind === 'failed') return fail(summary, end.error);
+    if (end.kind === 'chain_broken') {
+      this.#chainBroken = end.chainBroken;
+      summary.chainBroken = end.chainBroken;
+      return fail(summary, `chain_broken at seq ${end.chainBroken.seq}: ${end.chainBroken.problem}`);
     }
   }
 
