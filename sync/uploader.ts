@@ -152,7 +152,7 @@ export class LedgerUploader {
   async step(signal: AbortSignal): Promise<BatchStep> {
     const batch = await this.#takeBatch(0);
     if (batch === null) return { kind: 'idle' };
-    const outcome = await this.#send(batch, signal, () => {});
+    const outcome = await this.#send(batch, signal);
     if (outcome.kind !== 'answered') return outcome;
     this.#prepared = this.#record(outcome.answered, 0);
     return outcome.answered.step;
@@ -201,13 +201,13 @@ export class LedgerUploader {
   }
 
   /**
-   * Sends the batch and checks the answer; `meanwhile` runs once the request is on its way. A failure is recorded
-   * (and drops a prepared batch: the failed one goes first again).
+   * Sends the batch and checks the answer; `meanwhile`, if given, runs once the request is on its way. A failure is
+   * recorded (and drops a prepared batch: the failed one goes first again).
    */
   async #send(
     batch: Batch,
     signal: AbortSignal,
-    meanwhile: () => void,
+    meanwhile?: () => void,
   ): Promise<{ kind: 'answered'; answered: Answered } | Failure> {
     const call = deadline(signal, this.#deps.config.callTimeoutMs);
     try {
@@ -215,11 +215,13 @@ export class LedgerUploader {
         { storeId: this.#deps.storeId, batchId: batch.batchId, entries: batch.entries },
         call.signal,
       );
-      try {
-        meanwhile();
-      } catch (error) {
+      if (meanwhile !== undefined) {
+        // Handled here so that a quick failure is not an unhandled rejection while `meanwhile` runs.
         sending.catch(() => {});
-        throw error;
+        // Node hands a request's bytes to its socket a tick after the call: without this turn, the wallet would
+        // see nothing of the batch until `meanwhile` is done.
+        await new Promise((resolve) => setImmediate(resolve));
+        meanwhile();
       }
       const answer = await sending;
       const problem = answerProblem(batch, answer);
