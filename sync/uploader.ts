@@ -176,6 +176,7 @@ export class LedgerUploader {
           const previous = answered;
           answered = null;
           this.#prepared = this.#record(previous, batch.entries.at(-1)!.seq);
+          if (this.#prepared !== null) this.#deps.wallet.prepareBatch?.(this.#request(this.#prepared));
         });
         if (outcome.kind !== 'answered') return outcome;
         answered = outcome.answered;
@@ -211,10 +212,7 @@ export class LedgerUploader {
   ): Promise<{ kind: 'answered'; answered: Answered } | Failure> {
     const call = deadline(signal, this.#deps.config.callTimeoutMs);
     try {
-      const sending = this.#deps.wallet.uploadBatch(
-        { storeId: this.#deps.storeId, batchId: batch.batchId, entries: batch.entries },
-        call.signal,
-      );
+      const sending = this.#deps.wallet.uploadBatch(this.#request(batch), call.signal);
       if (meanwhile !== undefined) {
         // Handled here so that a quick failure is not an unhandled rejection while `meanwhile` runs.
         sending.catch(() => {});
@@ -233,6 +231,10 @@ export class LedgerUploader {
     } finally {
       call.dispose();
     }
+  }
+
+  #request(batch: Batch): { storeId: string; batchId: string; entries: LedgerEntry[] } {
+    return { storeId: this.#deps.storeId, batchId: batch.batchId, entries: batch.entries };
   }
 
   /** The open batch (saved, not yet answered), else a new one; saved and counted as sent. Null when nothing waits. */

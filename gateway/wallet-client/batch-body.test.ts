@@ -78,3 +78,24 @@ it('sends the whole batch as its JSON, for no entries, one, and more than a piec
     });
   }
 });
+
+it('sends a batch encoded ahead the same way, and never the encoding of another batch', async () => {
+  const client = new HttpWalletClient({ url, storeKey: 'sk_test' });
+  const entries = chain(250);
+  const batch = { storeId: 'store-1', batchId: 'b-ahead', entries };
+  client.prepareBatch(batch);
+  await client.uploadBatch(batch, AbortSignal.timeout(5_000));
+  expect(received.at(-1)!.body).toBe(JSON.stringify(batch));
+  // Prepared for one id, sent under another (or with other entries): encoded anew.
+  client.prepareBatch(batch);
+  const other = { ...batch, batchId: 'b-other' };
+  await client.uploadBatch(other, AbortSignal.timeout(5_000));
+  expect(received.at(-1)!.body).toBe(JSON.stringify(other));
+  client.prepareBatch(batch);
+  const fewer = { ...batch, entries: entries.slice(0, 10) };
+  await client.uploadBatch(fewer, AbortSignal.timeout(5_000));
+  expect(received.at(-1)!.body).toBe(JSON.stringify(fewer));
+  // Used once: the next upload of the same batch is encoded anew and still the same bytes.
+  await client.uploadBatch(batch, AbortSignal.timeout(5_000));
+  expect(received.at(-1)!.body).toBe(JSON.stringify(batch));
+});

@@ -75,6 +75,9 @@ const RESPONSE_BYTES_MAX = 4 * 1024 * 1024;
  */
 const BATCH_ENTRIES_PER_CHUNK = 100;
 
+/** A batch encoded ahead of its upload (prepareBatch). */
+type PreparedBatch = { storeId: string; batchId: string; entries: LedgerEntry[]; pieces: string[] };
+
 /** A request body: a value sent as JSON, or JSON text in pieces, sent as they are encoded, with its length. */
 type Payload = { json: unknown } | { pieces: string[] };
 
@@ -89,6 +92,7 @@ export class HttpWalletClient implements WalletClient {
   readonly #request: typeof httpRequest;
   readonly #agent: HttpAgent;
   #auth: string;
+  #preparedBatch: PreparedBatch | null = null;
 
   constructor(options: HttpWalletClientOptions) {
     this.#base = new URL(options.url);
@@ -165,8 +169,22 @@ export class HttpWalletClient implements WalletClient {
     batch: { storeId: string; batchId: string; entries: LedgerEntry[] },
     signal: AbortSignal,
   ): Promise<BatchResult> {
-    const body = await this.#call('POST', '/v1/ledger/batches', { pieces: batchJsonPieces(batch) }, signal);
+    const prepared = this.#preparedBatch;
+    this.#preparedBatch = null;
+    const pieces =
+      prepared !== null &&
+      prepared.entries === batch.entries &&
+      prepared.storeId === batch.storeId &&
+      prepared.batchId === batch.batchId
+        ? prepared.pieces
+        : batchJsonPieces(batch);
+    const body = await this.#call('POST', '/v1/ledger/batches', { pieces }, signal);
     return parse(BatchResultSchema, body.json, 'batch result');
+  }
+
+  /** Holds one batch's pieces (about 60 kB each, so they still die young) for the uploadBatch() that follows. */
+  prepareBatch(batch: { storeId: string; batchId: string; entries: LedgerEntry[] }): void {
+    this.#preparedBatch = { ...batch, pieces: batchJsonPieces(batch) };
   }
 
   async riskFeed(

@@ -90,6 +90,11 @@ export interface WalletClient {
     batch: { storeId: string; batchId: string; entries: LedgerEntry[] },
     signal: AbortSignal,
   ): Promise<BatchResult>;
+  /**
+   * Optional: encodes a batch ahead of its uploadBatch() (the uploader does it while the batch before is at the
+   * wallet), so that the upload can start at once. The same batch (store, id, entries array) must follow.
+   */
+  prepareBatch?(batch: { storeId: string; batchId: string; entries: LedgerEntry[] }): void;
   riskFeed(
     storeId: string,
     cursor: string | null,
