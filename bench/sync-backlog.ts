@@ -4,7 +4,9 @@
 // approvals of real enrolled devices with rising counters, so the wallet does its full work for each (one account
 // is frozen: 1 in --accounts entries is rejected, a store loss). Baselines in the same run, to read the figure
 // against the machine: building the backlog (Ledger.append + outbox row, in transactions of 100,000), and a loop of
-// empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor).
+// empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor). Also the CPU time per entry of each
+// side (the uploader's own process.cpuUsage(), the wallet's from /proc over the upload), steadier than the time on a
+// shared machine.
 // Usage: node dist/bench/sync-backlog.js [--entries 1000000] [--accounts 100] [--batch 1000] [--keep] [--summary FILE]
 //   [--cpu-prof DIR] (both children write V8 CPU profiles there: node --cpu-prof --cpu-prof-dir DIR)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -70,7 +72,9 @@ async function uploaderRole(configFile: string): Promise<void> {
     stderr: process.stderr,
   });
   const memory = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, memory })}\n`);
+  const { user, system } = process.cpuUsage();
+  const last = { maxRssKb: process.resourceUsage().maxRSS, memory, cpuMs: (user + system) / 1000 };
+  process.stdout.write(`${JSON.stringify(last)}\n`);
   process.exit(code);
 }
 
@@ -88,9 +92,11 @@ async function main(entries: number, accounts: number, keep: boolean): Promise<v
     const floorMs = await emptyBatchLoop(wallet, Math.ceil(entries / batchSize()));
     const dbFile = join(dir, 'gateway', 'gateway.sqlite');
     const buildMs = buildBacklog(dbFile, customers, entries);
+    const walletCpuBefore = cpuMsOf(wallet.process.pid!);
     const upload = await runUploader(writeConfig(dir, wallet));
+    const walletCpuMs = cpuMsOf(wallet.process.pid!) - walletCpuBefore;
     const check = await verify(wallet, dbFile, entries, Math.ceil(entries / accounts));
-    report({ entries, accounts, buildMs, floorMs, ...upload, ...check });
+    report({ entries, accounts, buildMs, floorMs, walletCpuMs, ...upload, ...check });
   } finally {
     const exited = new Promise((resolve) => wallet.process.once('exit', resolve));
     wallet.process.kill('SIGTERM');
@@ -200,7 +206,7 @@ function writeConfig(dir: string, wallet: WalletProcess): string {
 /** Runs `tillgate sync` in a child and samples its VmHWM (peak resident set) from /proc while it runs. */
 async function runUploader(
   configFile: string,
-): Promise<{ uploadMs: number; peakRssKb: number; exitCode: number | null }> {
+): Promise<{ uploadMs: number; peakRssKb: number; uploaderCpuMs: number; exitCode: number | null }> {
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
@@ -221,9 +227,9 @@ async function runUploader(
   clearInterval(sampler);
   const uploadMs = performance.now() - startedAt;
   const lines = output.trim().split('\n');
-  const self = JSON.parse(lines.at(-1)!) as { maxRssKb: number; memory: NodeJS.MemoryUsage };
+  const self = JSON.parse(lines.at(-1)!) as { maxRssKb: number; memory: NodeJS.MemoryUsage; cpuMs: number };
   console.log(`uploader memory at exit: ${JSON.stringify(self.memory)}`);
-  return { uploadMs, peakRssKb: Math.max(peakRssKb, self.maxRssKb), exitCode };
+  return { uploadMs, peakRssKb: Math.max(peakRssKb, self.maxRssKb), uploaderCpuMs: self.cpuMs, exitCode };
 }
 
 function vmHwmKb(pid: number): number {
@@ -233,6 +239,13 @@ function vmHwmKb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** User + system CPU time of a process so far, from /proc/PID/stat (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function verify(wallet: WalletProcess, dbFile: string, entries: number, frozenEntries: number) {
@@ -261,6 +274,8 @@ function report(r: {
   floorMs: number;
   uploadMs: number;
   peakRssKb: number;
+  uploaderCpuMs: number;
+  walletCpuMs: number;
   exitCode: number | null;
   ok: boolean;
   settled: number;
@@ -282,6 +297,10 @@ function report(r: {
   console.log(
     `\npeak RSS of the uploader: ${(r.peakRssKb / 1024).toFixed(0)} MB; settled ${r.settled}, rejected ${r.rejected}`,
   );
+  const perEntryUs = (ms: number) => ((ms * 1000) / r.entries).toFixed(1);
+  console.log(
+    `CPU per entry: uploader ${perEntryUs(r.uploaderCpuMs)} µs (incl. start), wallet ${perEntryUs(r.walletCpuMs)} µs`,
+  );
   if (!r.ok || r.exitCode !== 0) process.exitCode = 1;
   summarize(r);
 }
@@ -293,6 +312,8 @@ function summarize(r: {
   floorMs: number;
   uploadMs: number;
   peakRssKb: number;
+  uploaderCpuMs: number;
+  walletCpuMs: number;
 }): void {
   const uploadSec = r.uploadMs / 1000;
   const rssMb = r.peakRssKb / 1024;
@@ -322,6 +343,8 @@ function summarize(r: {
         unit: 'MB',
         ...(full ? { target: '≤ 150 MB', met: rssMb <= 150 } : {}),
       },
+      { metric: 'uploader CPU per entry', value: (r.uploaderCpuMs * 1000) / r.entries, unit: 'µs' },
+      { metric: 'wallet CPU per entry', value: (r.walletCpuMs * 1000) / r.entries, unit: 'µs' },
     ],
   });
 }
