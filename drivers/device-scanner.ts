@@ -272,20 +272,23 @@ export abstract class DeviceScanner extends EventEmitter<ScannerEvents> implemen
       this.#status('error', rejectCode(event.reason), `${event.reason}: ${event.message}`);
       return;
     }
-    const fields = scanLogFields(event.scan);
+    // The masked fields are made only for a line that is written, and after the scan has gone to its lane.
     if (!this.#enabled) {
-      if (logged) this.logger.debug(fields, 'scan dropped: scanner not enabled');
+      if (logged) this.logger.debug(scanLogFields(event.scan), 'scan dropped: scanner not enabled');
       return;
     }
     const atMs = this.now();
     const verdict = this.#filter.check(event.scan, atMs);
     if (!verdict.accepted) {
       if (verdict.reason === 'duplicate') {
-        if (logged) this.logger.debug(fields, `double read ignored: ${verdict.message}`);
+        if (logged) this.logger.debug(scanLogFields(event.scan), `double read ignored: ${verdict.message}`);
         return;
       }
       if (logged)
-        this.logger.warn({ ...fields, reason: verdict.reason }, `scan rejected: ${verdict.message}`);
+        this.logger.warn(
+          { ...scanLogFields(event.scan), reason: verdict.reason },
+          `scan rejected: ${verdict.message}`,
+        );
       this.#status('error', 'E_DATA', `${verdict.reason}: ${verdict.message}`);
       return;
     }
@@ -298,7 +301,7 @@ export abstract class DeviceScanner extends EventEmitter<ScannerEvents> implemen
     // The scan goes to its lane first and is logged after: a log write is a syscall, and it is not on the
     // cashier's path (bench/scan-path.ts).
     this.#emitSafely('scan', scan);
-    if (logged) this.logger.info(fields, 'scan');
+    if (logged) this.logger.info(scanLogFields(event.scan), 'scan');
   }
 
   #status(status: ScannerStatusKind, code?: ScannerErrorCode, message?: string): void {

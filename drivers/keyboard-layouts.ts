@@ -148,6 +148,41 @@ export function keyboardLayout(name: KeyboardLayoutName): KeyboardLayout {
   return LAYOUTS[name];
 }
 
+/** Usages are one byte in a boot keyboard report. */
+const USAGE_COUNT = 256;
+const CHAR_TABLES = new Map<KeyboardLayoutName, Int16Array>();
+
+/**
+ * `charOf` as a flat table for the decoder's per-key path: the character code at
+ * `charTableIndex(usage, shift, capsLock)`, or -1 where the key gives none. Every character of these layouts is
+ * ASCII, so a scan's text is its bytes.
+ */
+export function charCodeTable(name: KeyboardLayoutName): Int16Array {
+  let table = CHAR_TABLES.get(name);
+  if (table === undefined) {
+    const layout = keyboardLayout(name);
+    table = new Int16Array(USAGE_COUNT * 4).fill(-1);
+    for (let usage = 0; usage < USAGE_COUNT; usage++) {
+      for (const shift of [false, true]) {
+        for (const capsLock of [false, true]) {
+          const char = layout.charOf(usage, shift, capsLock);
+          if (char === undefined) continue;
+          const code = char.charCodeAt(0);
+          if (char.length !== 1 || code > 0x7f)
+            throw new Error(`layout ${name}: ${char} is not one ASCII character`);
+          table[charTableIndex(usage, shift, capsLock)] = code;
+        }
+      }
+    }
+    CHAR_TABLES.set(name, table);
+  }
+  return table;
+}
+
+export function charTableIndex(usage: number, shift: boolean, capsLock: boolean): number {
+  return (usage << 2) | (shift ? 2 : 0) | (capsLock ? 1 : 0);
+}
+
 export function isKeypadUsage(usage: number): boolean {
   return usage >= USAGE.keypadFirst && usage <= USAGE.keypadLast;
 }

@@ -49,6 +49,10 @@ describe('ScanFilter', () => {
     expect(filter.validate(scan('abc'))).toMatchObject({ reason: 'too_short' });
     expect(filter.validate(scan('abcdefghi'))).toMatchObject({ reason: 'too_long' });
     expect(filter.validate(scan('ÄÖÜßäöü')).accepted).toBe(true);
+    // Lengths count characters, not UTF-16 units: eight astral characters are 16 units and fit; nine do not.
+    expect(filter.validate(scan('😀'.repeat(8))).accepted).toBe(true);
+    expect(filter.validate(scan('😀'.repeat(9)))).toMatchObject({ reason: 'too_long' });
+    expect(filter.validate(scan('😀😀😀'))).toMatchObject({ reason: 'too_short' });
     expect(filter.validate(scan('49012345', 'ean-upc'))).toMatchObject({ reason: 'symbology_not_allowed' });
     expect(filter.validate(scan('ab\u001dcd', 'gs1-128')).accepted).toBe(true);
     expect(filter.validate(scan('ab\rcd'))).toMatchObject({ reason: 'control_character' });

@@ -1,7 +1,7 @@
 // Payment safety at the driver boundary, pure: which decoded scans may reach the gateway (allowed
 // symbologies, length, no control characters, no double read of the same code within a window), and
 // the masked form in which a scan may appear in logs.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DecodedScan } from './decoded-scan.js';
 import type { Symbology } from './scanner.js';
 
@@ -47,14 +47,12 @@ export class ScanFilter {
   /** Every check except the double-read window. */
   validate(scan: DecodedScan): FilterVerdict {
     const { allowedSymbologies, minLength, maxLength, allowGroupSeparator } = this.#options;
-    const control = scan.label.findIndex(
-      (byte) => (byte < 0x20 || byte === 0x7f) && !(allowGroupSeparator && byte === GROUP_SEPARATOR),
-    );
+    const control = controlCharacterAt(scan.label, allowGroupSeparator);
     if (control >= 0) {
       const code = scan.label[control]!.toString(16).padStart(2, '0');
       return reject('control_character', `control character 0x${code} at offset ${control}`);
     }
-    const length = [...scan.text].length;
+    const length = codePoints(scan.text);
     if (length < minLength) return reject('too_short', `${length} characters, fewer than ${minLength}`);
     if (length > maxLength) return reject('too_long', `${length} characters, more than ${maxLength}`);
     if (allowedSymbologies !== undefined && !allowedSymbologies.includes(scan.symbology)) {
@@ -69,7 +67,7 @@ export class ScanFilter {
     for (const [digest, seenMs] of this.#lastSeenMs) {
       if (atMs - seenMs >= windowMs) this.#lastSeenMs.delete(digest);
     }
-    const digest = createHash('sha256').update(label).digest('base64');
+    const digest = hash('sha256', label, 'base64');
     const seenMs = this.#lastSeenMs.get(digest);
     // Sliding: a code held in front of a presentation scanner stays a duplicate while it is re-read.
     this.#lastSeenMs.delete(digest);
@@ -80,6 +78,30 @@ export class ScanFilter {
     if (seenMs !== undefined) return reject('duplicate', `same code read again after ${atMs - seenMs} ms`);
     return { accepted: true };
   }
+}
+
+function controlCharacterAt(label: Uint8Array, allowGroupSeparator: boolean): number {
+  for (let i = 0; i < label.length; i++) {
+    const byte = label[i]!;
+    if ((byte < 0x20 || byte === 0x7f) && !(allowGroupSeparator && byte === GROUP_SEPARATOR)) return i;
+  }
+  return -1;
+}
+
+/** Characters as a person counts them (code points, as `[...text].length`), without making the array. */
+function codePoints(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
 }
 
 function reject(reason: FilterReason, message: string): FilterVerdict {

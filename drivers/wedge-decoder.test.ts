@@ -215,6 +215,19 @@ describe('WedgeDecoder', () => {
     expect(rejections(events)).toEqual(['too_long']);
   });
 
+  it('takes a scan of exactly the character cap and drops one a character longer', () => {
+    const at = (text: string, startMs: number) =>
+      encodeWedge(text, { layout: 'us', suffix: 'enter', startMs });
+    const events = decode(
+      [...at('A'.repeat(32), 0), ...at('B'.repeat(33), 1000), ...at('C'.repeat(32), 2000)],
+      {
+        maxScanChars: 32,
+      },
+    );
+    expect(texts(events)).toEqual(['A'.repeat(32), 'C'.repeat(32)]);
+    expect(rejections(events)).toEqual(['too_long']);
+  });
+
   it('refuses keys that type nothing on the layout instead of dropping them', () => {
     const keys = [report(0, 0x04), report(0, 0x3a), report(0, 0x05), report(0, ENTER)].flatMap((r) => [
       r,

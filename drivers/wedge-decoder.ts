@@ -3,7 +3,14 @@
 // Tells a scanner from a person by key timing and a US-set scanner on a JIS host by what it types.
 import type { AimPrefixMode } from './aim.js';
 import { type DecoderEvent, scanFromFrame } from './decoded-scan.js';
-import { isKeypadUsage, type KeyboardLayoutName, keyboardLayout, USAGE } from './keyboard-layouts.js';
+import {
+  charCodeTable,
+  charTableIndex,
+  isKeypadUsage,
+  type KeyboardLayoutName,
+  keyboardLayout,
+  USAGE,
+} from './keyboard-layouts.js';
 
 export type WedgeSuffix = 'enter' | 'tab' | 'none';
 
@@ -32,14 +39,31 @@ const MOD_CTRL = 0x11;
 const MOD_SHIFT = 0x22;
 const MOD_ALT_GUI = 0xcc;
 const ERROR_ROLL_OVER = 0x01;
-const GROUP_SEPARATOR = '\u001d';
+const GROUP_SEPARATOR = 0x1d;
+const RIGHT_BRACKET = 0x5d;
+/** Key slots of a boot keyboard report (bytes 2–7). */
+const KEY_SLOTS = 6;
 
 export class WedgeDecoder {
   readonly #options: WedgeDecoderOptions;
-  #held = new Set<number>();
+  readonly #chars: Int16Array;
+  readonly #otherChars: Int16Array;
+  /** The usages held down in the last report, and the report being read (swapped, never reallocated). */
+  #held = new Uint8Array(KEY_SLOTS);
+  #heldCount = 0;
+  #down = new Uint8Array(KEY_SLOTS);
   #capsLock = false;
   #numLock = true;
-  #keys: KeyPress[] = [];
+  /**
+   * The unfinished scan, decoded as each key is pressed rather than all at once when it ends (the end is what the
+   * cashier waits for): its characters on the configured layout and on the other one (for the layout check), the
+   * keys that gave none on each, and the time of its first and last key.
+   */
+  readonly #typed: TypedBuffer;
+  readonly #otherTyped: TypedBuffer;
+  #keyCount = 0;
+  #firstKeyAtMs = 0;
+  #lastStoredAtMs = 0;
   #overflow = false;
   /** After a timeout drop: skipping what may be the rest of the dropped scan. */
   #resyncing = false;
@@ -47,21 +71,36 @@ export class WedgeDecoder {
 
   constructor(options: WedgeDecoderOptions) {
     this.#options = options;
+    this.#chars = charCodeTable(options.layout);
+    this.#otherChars = charCodeTable(options.layout === 'us' ? 'jp106' : 'us');
+    this.#typed = new TypedBuffer(options.maxScanChars);
+    this.#otherTyped = new TypedBuffer(options.maxScanChars);
   }
 
   /** Feeds one report (8 bytes, or 9 with a leading report ID) received at `atMs`. */
   push(report: Uint8Array, atMs: number): DecoderEvent[] {
     const events = this.tick(atMs);
-    const keyboard = report.length === 9 ? report.subarray(1) : report;
-    if (keyboard.length !== 8) return events;
-    const slots = keyboard.subarray(2, 8);
-    if (slots.includes(ERROR_ROLL_OVER)) return events; // phantom state: too many keys at once
-    const modifiers = keyboard[0]!;
-    const down = new Set<number>();
-    for (const usage of slots) if (usage !== 0) down.add(usage);
-    const pressed = [...down].filter((usage) => !this.#held.has(usage)); // press edges only
+    const offset = report.length === 9 ? 1 : 0;
+    if (report.length - offset !== 8) return events;
+    for (let i = offset + 2; i < offset + 8; i++) {
+      if (report[i] === ERROR_ROLL_OVER) return events; // phantom state: too many keys at once
+    }
+    const modifiers = report[offset]!;
+    const down = this.#down;
+    let downCount = 0;
+    for (let i = offset + 2; i < offset + 8; i++) {
+      const usage = report[i]!;
+      if (usage !== 0 && !includes(down, downCount, usage)) down[downCount++] = usage;
+    }
+    const held = this.#held;
+    const heldCount = this.#heldCount;
     this.#held = down;
-    for (const usage of pressed) this.#press(usage, modifiers, atMs, events);
+    this.#heldCount = downCount;
+    this.#down = held;
+    for (let i = 0; i < downCount; i++) {
+      const usage = down[i]!;
+      if (!includes(held, heldCount, usage)) this.#press(usage, modifiers, atMs, events); // press edges only
+    }
     return events;
   }
 
@@ -69,7 +108,7 @@ export class WedgeDecoder {
   tick(atMs: number): DecoderEvent[] {
     if (!this.#pending() || atMs - this.#lastKeyAtMs <= this.#options.interKeyTimeoutMs) return [];
     if (this.#options.suffix === 'none') return this.#finish(this.#lastKeyAtMs, '');
-    const count = this.#keys.length;
+    const count = this.#keyCount;
     const overflow = this.#overflow;
     this.#clear();
     // Keys that follow within the timeout may be the rest of this very scan, held up by an event-loop
@@ -89,18 +128,18 @@ export class WedgeDecoder {
 
   /** Keys of an unfinished scan, 0 when idle. */
   get pendingKeys(): number {
-    return this.#keys.length;
+    return this.#keyCount;
   }
 
   /** Forgets any unfinished scan and held keys (a new device session). */
   reset(): void {
     this.#clear();
-    this.#held.clear();
+    this.#heldCount = 0;
     this.#resyncing = false;
   }
 
   #pending(): boolean {
-    return this.#keys.length > 0 || this.#overflow;
+    return this.#keyCount > 0 || this.#overflow;
   }
 
   #press(usage: number, modifiers: number, atMs: number, events: DecoderEvent[]): void {
@@ -123,22 +162,33 @@ export class WedgeDecoder {
     }
     if ((modifiers & MOD_ALT_GUI) !== 0) return; // chords are commands, not data
     const shift = (modifiers & MOD_SHIFT) !== 0;
-    const key: KeyPress = { usage, shift, capsLock: this.#capsLock, atMs };
+    let char: number;
+    let otherChar: number;
     if ((modifiers & MOD_CTRL) !== 0) {
-      if (keyboardLayout(this.#options.layout).charOf(usage, shift) !== ']') return;
-      key.control = GROUP_SEPARATOR;
+      if (this.#chars[charTableIndex(usage, shift, false)] !== RIGHT_BRACKET) return;
+      char = GROUP_SEPARATOR;
+      otherChar = GROUP_SEPARATOR;
     } else if (this.#isSuffix(usage)) {
       events.push(...this.#finish(atMs, this.#options.suffix === 'tab' ? '\t' : '\r'));
       return;
     } else if (isKeypadUsage(usage) && !this.#numLock) {
       return; // keypad navigation keys
+    } else {
+      const index = charTableIndex(usage, shift, this.#capsLock);
+      char = this.#chars[index]!;
+      otherChar = this.#otherChars[index]!;
     }
     if (this.#overflow) return;
-    this.#keys.push(key);
-    if (this.#keys.length > this.#options.maxScanChars) {
-      this.#keys = [];
+    if (this.#keyCount === this.#options.maxScanChars) {
+      this.#clear();
       this.#overflow = true;
+      return;
     }
+    if (this.#keyCount === 0) this.#firstKeyAtMs = atMs;
+    this.#keyCount++;
+    this.#lastStoredAtMs = atMs;
+    this.#typed.add(char);
+    this.#otherTyped.add(otherChar);
   }
 
   #isSuffix(usage: number): boolean {
@@ -148,37 +198,87 @@ export class WedgeDecoder {
   }
 
   #finish(endAtMs: number, suffix: string): DecoderEvent[] {
-    const keys = this.#keys;
+    const keys = this.#keyCount;
     const overflow = this.#overflow;
-    this.#clear();
+    const firstAtMs = this.#firstKeyAtMs;
+    const lastAtMs = suffix === '' ? this.#lastStoredAtMs : endAtMs;
     if (overflow) {
+      this.#clear();
       return [reject('too_long', `scan longer than ${this.#options.maxScanChars} characters dropped`)];
     }
-    if (keys.length === 0) return [];
-    const avgIntervalMs = averageIntervalMs(keys, suffix === '' ? undefined : endAtMs);
+    if (keys === 0) return [];
+    const mine = this.#typed.read();
+    const theirs = this.#otherTyped.read();
+    const raw = this.#typed.bytes(suffix);
+    this.#clear();
+    const gaps = suffix === '' ? keys - 1 : keys;
+    const avgIntervalMs = gaps === 0 ? 0 : (lastAtMs - firstAtMs) / gaps;
     if (avgIntervalMs > this.#options.maxAvgKeyIntervalMs) {
-      const message = `${keys.length} keys ${avgIntervalMs.toFixed(1)} ms apart on average: typed by a person, not scanned`;
+      const message = `${keys} keys ${avgIntervalMs.toFixed(1)} ms apart on average: typed by a person, not scanned`;
       return [reject('human_typing', message)];
     }
     const layout = this.#options.layout;
-    const typed = decodeKeys(keys, layout);
-    const likelyLayout = detectLayoutMismatch(keys, layout, typed);
+    const likelyLayout = layoutMismatch(mine, theirs, layout);
     if (likelyLayout !== undefined) {
       const message = `scanner seems set to keyboard country ${likelyLayout}, lane configured for ${layout}: set the scanner's keyboard layout to match, or use HID POS or serial mode`;
       return [{ kind: 'rejected', reason: 'layout_mismatch', message, likelyLayout }];
     }
-    if (typed.unmapped > 0) {
-      return [reject('malformed', `${typed.unmapped} keys give no character on layout ${layout}`)];
+    if (mine.unmapped > 0) {
+      return [reject('malformed', `${mine.unmapped} keys give no character on layout ${layout}`)];
     }
-    const label = Buffer.from(typed.text, 'utf8');
-    const raw = Buffer.from(typed.text + suffix, 'utf8');
-    return [scanFromFrame(raw, label, { aimPrefix: this.#options.aimPrefix })];
+    return [
+      scanFromFrame(raw, raw.subarray(0, raw.length - suffix.length), { aimPrefix: this.#options.aimPrefix }),
+    ];
   }
 
   #clear(): void {
-    this.#keys = [];
+    this.#keyCount = 0;
     this.#overflow = false;
+    this.#typed.clear();
+    this.#otherTyped.clear();
   }
+}
+
+/** The characters one layout gives for the keys of a scan: ASCII bytes, filled as the keys come. */
+class TypedBuffer {
+  readonly #bytes: Uint8Array;
+  #length = 0;
+  #unmapped = 0;
+
+  constructor(maxChars: number) {
+    this.#bytes = new Uint8Array(maxChars);
+  }
+
+  /** A character code, or -1 for a key that gives none. */
+  add(char: number): void {
+    if (char < 0) this.#unmapped++;
+    else this.#bytes[this.#length++] = char;
+  }
+
+  read(): Typed {
+    return {
+      text: Buffer.from(this.#bytes.buffer, 0, this.#length).toString('latin1'),
+      unmapped: this.#unmapped,
+    };
+  }
+
+  /** A copy of the characters, then `suffix` (ASCII). */
+  bytes(suffix: string): Buffer {
+    const out = Buffer.allocUnsafe(this.#length + suffix.length);
+    out.set(this.#bytes.subarray(0, this.#length));
+    out.write(suffix, this.#length, 'latin1');
+    return out;
+  }
+
+  clear(): void {
+    this.#length = 0;
+    this.#unmapped = 0;
+  }
+}
+
+function includes(usages: Uint8Array, count: number, usage: number): boolean {
+  for (let i = 0; i < count; i++) if (usages[i] === usage) return true;
+  return false;
 }
 
 function reject(reason: 'too_long' | 'human_typing' | 'malformed', message: string): DecoderEvent {
@@ -189,19 +289,8 @@ function truncated(message: string): DecoderEvent {
   return { kind: 'rejected', reason: 'truncated', message };
 }
 
-/** Mean gap between consecutive presses, the suffix press included when there is one. */
-function averageIntervalMs(keys: readonly KeyPress[], suffixAtMs: number | undefined): number {
-  const first = keys[0]!.atMs;
-  const last = suffixAtMs ?? keys[keys.length - 1]!.atMs;
-  const gaps = suffixAtMs === undefined ? keys.length - 1 : keys.length;
-  return gaps === 0 ? 0 : (last - first) / gaps;
-}
-
 /** What the keys type on `layout`; `unmapped` counts keys that type nothing there. */
-export function decodeKeys(
-  keys: readonly KeyPress[],
-  layoutName: KeyboardLayoutName,
-): { text: string; unmapped: number } {
+export function decodeKeys(keys: readonly KeyPress[], layoutName: KeyboardLayoutName): Typed {
   const layout = keyboardLayout(layoutName);
   let text = '';
   let unmapped = 0;
@@ -236,7 +325,22 @@ export function detectLayoutMismatch(
   mine = decodeKeys(keys, configured),
 ): KeyboardLayoutName | undefined {
   const other: KeyboardLayoutName = configured === 'us' ? 'jp106' : 'us';
-  const theirs = decodeKeys(keys, other);
+  return layoutMismatch(mine, decodeKeys(keys, other), configured);
+}
+
+/** What a scan typed on one layout: its text (keys that give nothing left out) and how many keys gave nothing. */
+export interface Typed {
+  text: string;
+  unmapped: number;
+}
+
+/** detectLayoutMismatch's rule, given what the keys type on the configured layout and on the other one. */
+function layoutMismatch(
+  mine: Typed,
+  theirs: Typed,
+  configured: KeyboardLayoutName,
+): KeyboardLayoutName | undefined {
+  const other: KeyboardLayoutName = configured === 'us' ? 'jp106' : 'us';
   if (mine.text === theirs.text && mine.unmapped === theirs.unmapped) return undefined;
   if (mine.unmapped > 0 && theirs.unmapped === 0) return other;
   if (mine.unmapped === 0 && !looksWellFormed(mine.text) && looksWellFormed(theirs.text)) return other;
