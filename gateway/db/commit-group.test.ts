@@ -59,6 +59,43 @@ describe('CommitGroup', () => {
     expect(reader.prepare('SELECT n FROM t ORDER BY n').pluck().all()).toEqual([1, 3]);
   });
 
+  it('a write inside a write that throws undoes only the inner one; an async write is refused and undone', async () => {
+    const group = new CommitGroup(db);
+    group.write(() => {
+      insert(1);
+      expect(() =>
+        group.write(() => {
+          insert(2);
+          throw new Error('inner refused');
+        }),
+      ).toThrow('inner refused');
+      db.transaction(() => insert(3))();
+    });
+    expect(() =>
+      group.write(() => {
+        insert(4);
+        return Promise.resolve();
+      }),
+    ).toThrow('cannot be asynchronous');
+    await group.durable();
+    expect(reader.prepare('SELECT n FROM t ORDER BY n').pluck().all()).toEqual([1, 3]);
+  });
+
+  it("a group's first write that throws leaves nothing, and the turn's next writes still commit", async () => {
+    const group = new CommitGroup(db);
+    expect(() =>
+      group.write(() => {
+        insert(1);
+        group.write(() => insert(2));
+        throw new Error('refused');
+      }),
+    ).toThrow('refused');
+    group.write(() => insert(3));
+    group.write(() => insert(4));
+    await group.durable();
+    expect(reader.prepare('SELECT n FROM t ORDER BY n').pluck().all()).toEqual([3, 4]);
+  });
+
   it('runs inside a transaction another opened without committing it', () => {
     const group = new CommitGroup(db);
     db.transaction(() => {

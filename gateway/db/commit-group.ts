@@ -6,10 +6,8 @@
 // — first awaits `durable()`, which settles once the writes made so far are on disk (at once when none are open).
 // If the COMMIT fails (a full or failing disk), every write of the group is gone and `durable()` rejects: callers
 // answer with an error, never with what was lost.
-import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.js';
-
-type Statement = Database.Statement<[]>;
 
 interface OpenGroup {
   done: Promise<void>;
@@ -17,20 +15,21 @@ interface OpenGroup {
   reject: (error: unknown) => void;
 }
 
+/** One write's savepoint, prepared once (better-sqlite3's db.transaction() builds four wrappers on every call). */
+interface Savepoint {
+  begin: Statement<[]>;
+  release: Statement<[]>;
+  undo: Statement<[]>;
+}
+
 export class CommitGroup {
   readonly #db: Db;
-  /** Prepared once: `db.transaction(fn)` would build its wrappers anew for every write. */
-  readonly #savepoint: Statement;
-  readonly #release: Statement;
-  readonly #rollbackTo: Statement;
   #group: OpenGroup | null = null;
   #failure: unknown = null;
+  #savepoint: Savepoint | undefined;
 
   constructor(db: Db) {
     this.#db = db;
-    this.#savepoint = db.prepare('SAVEPOINT tillgate_write');
-    this.#release = db.prepare('RELEASE tillgate_write');
-    this.#rollbackTo = db.prepare('ROLLBACK TO tillgate_write');
     // better-sqlite3 rolls an open transaction back on close(); closing must commit the open group instead,
     // whoever closes the connection.
     const close = db.close.bind(db);
@@ -44,11 +43,20 @@ export class CommitGroup {
   write<T>(fn: () => T): T {
     if (this.#group === null && this.#db.inTransaction) {
       // Inside a transaction someone else opened: that one commits it.
-      return this.#inSavepoint(fn);
+      return this.#db.transaction(fn)();
     }
+    const first = this.#group === null;
     const group = this.#group ?? this.#open();
     try {
-      return this.#inSavepoint(fn);
+      // The group's first write needs no savepoint of its own: should it throw, the transaction holds only it.
+      return first ? synchronous(fn()) : this.#inSavepoint(fn);
+    } catch (error) {
+      if (first && this.#group === group && this.#db.inTransaction) {
+        this.#db.exec('ROLLBACK');
+        this.#group = null;
+        group.resolve(); // nothing of it was written
+      }
+      throw error;
     } finally {
       // SQLite rolls the whole transaction back itself on some errors (SQLITE_FULL, SQLITE_IOERR, …): then every
       // write of this group is lost, and the callers waiting on it must hear so.
@@ -90,18 +98,24 @@ export class CommitGroup {
     return this.#failure;
   }
 
-  /** `fn` in a savepoint of the open transaction: when it throws, only its own writes are undone. */
+  /** `fn` as one SAVEPOINT of the open group: when it throws, its own writes are undone and the group goes on. */
   #inSavepoint<T>(fn: () => T): T {
-    this.#savepoint.run();
+    this.#savepoint ??= {
+      begin: this.#db.prepare<[]>('SAVEPOINT commit_group_write'),
+      release: this.#db.prepare<[]>('RELEASE commit_group_write'),
+      undo: this.#db.prepare<[]>('ROLLBACK TO commit_group_write'),
+    };
+    const savepoint = this.#savepoint;
+    savepoint.begin.run();
     try {
-      const result = fn();
-      this.#release.run();
+      const result = synchronous(fn());
+      savepoint.release.run();
       return result;
     } catch (error) {
-      // Unless SQLite already rolled the whole transaction back (a full or failing disk).
+      // Unless SQLite already undid the whole transaction itself (then write() reports the group lost).
       if (this.#db.inTransaction) {
-        this.#rollbackTo.run();
-        this.#release.run();
+        savepoint.undo.run();
+        savepoint.release.run();
       }
       throw error;
     }
@@ -130,6 +144,11 @@ export class CommitGroup {
     this.#failure = error;
     group.reject(error);
   }
+}
+
+function synchronous<T>(result: T): T {
+  if (result instanceof Promise) throw new TypeError('a commit group write cannot be asynchronous');
+  return result;
 }
 
 /** SQLite undid the open group on its own (it does so on a full disk or an I/O error). */
