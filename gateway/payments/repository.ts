@@ -16,6 +16,11 @@ export interface RefundRow {
   decided_at: number | null;
 }
 
+/** Through the index of open payments (a few), not the lane's whole history: this runs on every scan. */
+const AWAITING_ON_LANE = `FROM payments INDEXED BY payments_open
+  WHERE state IN ('awaiting_scan','authorizing') AND state = 'awaiting_scan' AND lane_id = ?
+  ORDER BY created_at LIMIT 1`;
+
 export class PaymentRepository {
   readonly db: Db;
   readonly #updates = new Map<string, Statement>();
@@ -31,11 +36,11 @@ export class PaymentRepository {
            @code_hash, 0, @created_at, @scan_deadline_at, @created_at)`,
       ),
       get: db.prepare<[string], PaymentRow>('SELECT * FROM payments WHERE id = ?'),
-      // Through the index of open payments (a few), not the lane's whole history: this runs on every scan.
-      awaitingOnLane: db.prepare<[string], PaymentRow>(
-        `SELECT * FROM payments INDEXED BY payments_open
-         WHERE state IN ('awaiting_scan','authorizing') AND state = 'awaiting_scan' AND lane_id = ?
-         ORDER BY created_at LIMIT 1`,
+      awaitingOnLane: db.prepare<[string], PaymentRow>(`SELECT * ${AWAITING_ON_LANE}`),
+      // The scan claim, on every scan: finding the lane's waiting payment and moving it is one statement.
+      claimAwaiting: db.prepare<[string, number, string], PaymentRow>(
+        `UPDATE payments SET state = 'authorizing', code_hash = ?, scan_deadline_at = NULL, updated_at = ?
+         WHERE id = (SELECT id ${AWAITING_ON_LANE}) RETURNING *`,
       ),
       open: db.prepare<[], PaymentRow>(
         "SELECT * FROM payments WHERE state IN ('awaiting_scan','authorizing') ORDER BY created_at",
@@ -100,6 +105,11 @@ export class PaymentRepository {
 
   awaitingOnLane(laneId: string): PaymentRow | undefined {
     return this.#s.awaitingOnLane.get(laneId);
+  }
+
+  /** Moves the lane's waiting payment to authorizing for a scan's code: the row as it is now, or undefined. */
+  claimAwaiting(laneId: string, codeHash: string, nowMs: number): PaymentRow | undefined {
+    return this.#s.claimAwaiting.get(codeHash, nowMs, laneId);
   }
 
   openPayments(): PaymentRow[] {

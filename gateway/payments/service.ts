@@ -2,7 +2,7 @@
 // authorizes online with a deadline and settles every outcome through Settlement; when the wallet's outcome stays
 // unknown, a PC1 code is decided offline under §4 (gateway/offline/). It owns the timers, the in-flight work and
 // the long-poll waiters; HTTP and scanners are thin shells around it.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from '../../drivers/log-budget.js';
@@ -245,15 +245,15 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       receivedAt: new Date(scan.receivedAt).toISOString(),
       outcome: 'dropped',
     };
-    const waiting = this.#accepting ? this.repo.awaitingOnLane(laneId) : undefined;
-    if (waiting === undefined) {
+    const claimed = this.#accepting ? this.#claim(laneId, scan.text) : undefined;
+    if (claimed === undefined) {
       if (this.#droppedScanBudget(laneId).allow(this.#log))
         this.#log.info({ laneId, deviceId: scan.deviceId }, 'scan with no payment waiting: dropped');
       this.emit('scan', notice);
       return;
     }
-    this.emit('scan', { ...notice, outcome: 'taken', paymentId: waiting.id });
-    void this.#begin(waiting, scan.text);
+    this.emit('scan', { ...notice, outcome: 'taken', paymentId: claimed.id });
+    void this.#begin(claimed, scan.text);
   }
 
   #droppedScanBudget(laneId: string): LogBudget {
@@ -407,23 +407,22 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
 
   // ——— the decision ———
 
-  /** Claims the payment for this code (synchronously, so one scan pays one payment), then decides. */
-  #begin(row: PaymentRow, text: string): Promise<void> {
+  /**
+   * Claims the lane's waiting payment for this code, if one waits: synchronously, so one scan pays one payment, and
+   * in one statement (bench/scan-path.ts times it). In the commit group like every write of the decision: taken at
+   * once in this process, on disk with the reservation before anything reaches the wallet.
+   */
+  #claim(laneId: string, text: string): PaymentRow | undefined {
+    const codeHash = codeHashOf(text);
     const now = this.#now();
-    // In the commit group like every write of the decision: the claim is taken at once in this process (one
-    // scan, one payment), on disk with the reservation before anything reaches the wallet.
-    const claimed = this.#commits.write(() =>
-      this.repo.move(row, ['awaiting_scan'], {
-        state: 'authorizing',
-        code_hash: codeHashOf(text),
-        scan_deadline_at: null,
-        updated_at: now,
-      }),
-    );
-    if (claimed === null) return Promise.resolve();
-    this.#clearScanTimer(row.id);
+    return this.#commits.write(() => this.repo.claimAwaiting(laneId, codeHash, now));
+  }
+
+  /** Decides a payment its scan claimed. */
+  #begin(claimed: PaymentRow, text: string): Promise<void> {
+    this.#clearScanTimer(claimed.id);
     this.#publish(claimed);
-    return this.#track(this.#decide(row.id, text), row.id);
+    return this.#track(this.#decide(claimed.id, text), claimed.id);
   }
 
   /** `checked`: the outcome of checks 1–7 when the caller ran them already (a payment created with its code). */
@@ -720,7 +719,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
 }
 
 function codeHashOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 function certificateOf(code: Pc1Code): DeviceCertificateInfo {
