@@ -1,5 +1,6 @@
 // Integration: the serial scanner on a real pty pair made by socat, opened with the real serialport
 // binding. Killing socat is the unplug (the stream closes with `disconnected`); starting it again the replug.
+// Last, serial-read.ts's read on its own.
 // Skipped only where socat is missing outside CI; in CI (process.env.CI set) it must run.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ScannerConfigSchema } from './config.js';
 import { createScanner } from './factory.js';
 import { runScannerContract, until } from './scanner-contract.case.js';
+import { withEventLoopRead } from './serial-read.js';
 
 function socatAvailable(): boolean {
   try {
@@ -155,6 +157,36 @@ describe.skipIf(!hasSocat && !inCi)(withReason('socat pty pair: disconnect'), ()
       expect(texts).toEqual(['PC1:BEFORE', 'PC1:AFTER']);
     } finally {
       await scanner.close();
+      await pair.dispose();
+    }
+  });
+});
+
+describe.skipIf(!hasSocat && !inCi)(withReason('socat pty pair: the event-loop read'), () => {
+  it('replaces the native read, reads what arrives after a wait, and a close cancels a waiting read', async () => {
+    const pair = new VirtualPortPair();
+    await pair.start();
+    const { SerialPort } = await import('serialport');
+    const binding = withEventLoopRead(SerialPort.binding);
+    const port = await binding.open({ path: pair.scannerSide, baudRate: 9600 });
+    try {
+      expect(port.read).not.toBe(Object.getPrototypeOf(port).read);
+      const buffer = Buffer.alloc(1024);
+      // Nothing sent yet: the read waits for the poller rather than failing or spinning.
+      const first = port.read(buffer, 0, buffer.length);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      pair.write(']Q1PC1:FIRST\r');
+      const { bytesRead } = await first;
+      expect(buffer.subarray(0, bytesRead).toString()).toBe(']Q1PC1:FIRST\r');
+      const waiting = port.read(buffer, 0, buffer.length);
+      const outcome = waiting.then(
+        () => 'resolved',
+        (error: { canceled?: boolean }) => (error.canceled ? 'canceled' : 'failed'),
+      );
+      await port.close();
+      expect(await outcome).toBe('canceled');
+    } finally {
+      if (port.isOpen) await port.close();
       await pair.dispose();
     }
   });

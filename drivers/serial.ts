@@ -15,6 +15,7 @@ import { ScannerError } from './errors.js';
 import { type DeviceSelector, parseUsbId } from './hid-device.js';
 import { describeSelector } from './hid-session.js';
 import { createSerialFramer, type SerialFramerOptions, serialFrameEvent } from './serial-framer.js';
+import { withEventLoopRead } from './serial-read.js';
 
 export interface SerialScannerOptions extends Omit<DeviceScannerOptions, 'transport'> {
   selector: DeviceSelector;
@@ -32,11 +33,11 @@ type PortInfo = Awaited<ReturnType<SerialBinding['list']>>[number];
 
 const SERIAL_PERMISSION_HINT = 'On Linux, add the gateway user to the dialout group.';
 
-/** serialport's native binding, loaded when a serial scanner is first opened. */
+/** serialport's native binding, loaded when a serial scanner is first opened, reading on the event loop. */
 export async function loadNativeSerialBinding(): Promise<SerialBinding> {
   try {
     const { SerialPort } = await import('serialport');
-    return SerialPort.binding;
+    return withEventLoopRead(SerialPort.binding);
   } catch (error) {
     throw new ScannerError(
       'E_NOSERVICE',
