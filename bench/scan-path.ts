@@ -1,10 +1,17 @@
-// Scenario 5, the scan path: time from the last byte of a scan to the payment leaving `awaiting_scan` (the payment
-// service's `payment` event, which the register's SSE stream carries). The gateway runs in this process (startGateway)
-// with two lanes: a serial scanner on a socat pty pair opened with the real serialport binding, and a keyboard-wedge
-// scanner on the FakeHidBackend the driver tests use, fed the byte-exact reports of drivers/simulators.ts. The sandbox
-// wallet runs as its own process, so every scan is a real PC1 code that ends approved. For each scan a register
-// first opens the payment over HTTP; the scan follows 100–200 ms later. Baselines in the same run:
-//   - raw pty transit: the same bytes written to a second socat pair, read by a bare SerialPort (no driver, no gateway);
+// Scenario 5, the scan path: time from the last byte of a scan to the payment leaving `awaiting_scan`: the claim, the
+// UPDATE that moves it to `authorizing` inside the open commit group, after which no other scan can take it, as the
+// payment service's `payment` event reports it synchronously. The register hears of it once that group is on disk
+// (one COMMIT later): the `told` rows time that, for information; the target is on the claim. The gateway runs in this
+// process (startGateway) with two lanes: a serial scanner on a socat pty pair opened with the real serialport binding,
+// and a keyboard-wedge scanner on the FakeHidBackend the driver tests use, fed the byte-exact reports of
+// drivers/simulators.ts. The sandbox wallet runs as its own process, so every scan is a real PC1 code that ends
+// approved. For each scan a register first opens the payment over HTTP; the scan follows 100–200 ms later, after the
+// previous payment was decided (one cashier per lane, one lane at a time). The scanners are fed from this process, so
+// a scan never lands in the middle of the gateway's own synchronous work: what it can meet is what the gateway does
+// between customers (uploads, probes, timers). Baselines in the same run:
+//   - raw pty transit: the same bytes written to a second socat pair, read by a bare SerialPort (no driver, no
+//     gateway), one sample after each pair of scans and as long after the last as the scans wait (an idle machine
+//     wakes slower than a busy one: samples 2 ms apart were a third of these);
 //   - one durable commit (WAL + synchronous=FULL, same disk): taking a scan writes the payment's claim once.
 // Usage: node dist/bench/scan-path.js [--scans 100] [--seed 1] [--keep] [--summary FILE]
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,6 +25,7 @@ import { encodeWedge, FakeHidBackend, keyboardDeviceInfo } from '../drivers/simu
 import { parseConfig } from '../gateway/config.js';
 import { type RunningGateway, startGateway } from '../gateway/gateway.js';
 import { sha256Hex } from '../gateway/http/auth.js';
+import type { LaneEvent } from '../gateway/http/events.js';
 import { createLogger } from '../gateway/log.js';
 import type { Payment } from '../gateway/payments/payment.js';
 import type { SandboxPhone } from '../wallet/sandbox-phone.js';
@@ -126,18 +134,28 @@ async function main(): Promise<void> {
       15_000,
     );
 
-    const raw = await rawTransit(rawPair, phones, scans);
-    const serial: number[] = [];
-    const wedge: number[] = [];
-    for (let i = 0; i < scans; i++) {
-      serial.push(
-        await timeScan(g, keys.serial, 'lane-serial', phones, (code) => serialPair.write(`]Q1${code}\r`)),
-      );
-      wedge.push(await timeScan(g, keys.wedge, 'lane-wedge', phones, (code) => playWedge(backend, code)));
+    const raw = await RawTransit.open(rawPair, phones[0]!);
+    const serial: ScanTiming[] = [];
+    const wedge: ScanTiming[] = [];
+    const transit: number[] = [];
+    try {
+      // Interleaved, so that all three see the same machine (its load drifts over a run).
+      for (let i = 0; i < scans; i++) {
+        serial.push(
+          await timeScan(g, keys.serial, 'lane-serial', phones, (code) => ({
+            at: serialPair.write(`]Q1${code}\r`),
+          })),
+        );
+        wedge.push(await timeScan(g, keys.wedge, 'lane-wedge', phones, (code) => playWedge(backend, code)));
+        await showPhonePause();
+        transit.push(await raw.sample());
+      }
+    } finally {
+      await raw.close();
     }
     const commit = openRawCommitTable(join(dir, 'commit.sqlite'));
     const commits = timeCommits(() => commit('x'.repeat(200)), 1_000);
-    report({ serial, wedge, raw, commit: commits.latencies });
+    report({ serial, wedge, raw: transit, commit: commits.latencies });
   } catch (error) {
     printLogTails(children);
     throw error;
@@ -186,14 +204,31 @@ function startInProcessGateway(
   return startGateway(config, { logger, scanners: { hid } });
 }
 
-/** Opens a payment on the lane, makes the scan, and returns last byte → payment out of awaiting_scan (ms). */
+/** Last byte → (ms) the claim: the payment out of awaiting_scan in the service; told: the register's SSE event. */
+interface ScanTiming {
+  claimed: number;
+  told: number;
+  /**
+   * CPU time of the process (all its threads: V8's compiler and GC helpers too) from the last report to the claim,
+   * where that path is synchronous (wedge), in ms: what the gateway spends, whatever the machine's load.
+   */
+  cpu?: number;
+}
+
+/** When the last byte went out; the process's CPU time then, where the path to the claim is synchronous. */
+interface LastByte {
+  at: number;
+  cpu?: NodeJS.CpuUsage;
+}
+
+/** Opens a payment on the lane, makes the scan, and times it. */
 async function timeScan(
   gateway: RunningGateway,
   registerKey: string,
   laneId: string,
   phones: SandboxPhone[],
-  scan: (code: string) => number | Promise<number>,
-): Promise<number> {
+  scan: (code: string) => LastByte | Promise<LastByte>,
+): Promise<ScanTiming> {
   const response = await fetch(`${gateway.url}/v1/payments`, {
     method: 'POST',
     headers: { authorization: `Bearer ${registerKey}`, 'content-type': 'application/json' },
@@ -204,10 +239,14 @@ async function timeScan(
     throw new Error(`${laneId}: payment not awaiting a scan: ${response.status} ${JSON.stringify(created)}`);
   }
   let left = 0;
+  let cpuAtClaim: NodeJS.CpuUsage | undefined;
   const decided = new Promise<Payment>((resolve) => {
     const listener = (payment: Payment): void => {
       if (payment.id !== created.id) return;
-      if (left === 0 && payment.state !== 'awaiting_scan') left = performance.now();
+      if (left === 0 && payment.state !== 'awaiting_scan') {
+        left = performance.now();
+        cpuAtClaim = process.cpuUsage();
+      }
       if (payment.state !== 'awaiting_scan' && payment.state !== 'authorizing') {
         gateway.service.off('payment', listener);
         resolve(payment);
@@ -215,16 +254,42 @@ async function timeScan(
     };
     gateway.service.on('payment', listener);
   });
-  // The customer shows the phone a moment after the register opened the payment (and the last payment's
-  // background work, its upload to the wallet, has had time to run, as between real customers).
-  await sleep(SHOW_PHONE_MIN_MS + Math.floor(random() * SHOW_PHONE_MIN_MS));
+  // What the register hears: the event goes out once the claim is on disk (gateway/http/events.ts).
+  let told = 0;
+  const onEvent = (event: LaneEvent): void => {
+    const payment = event.data as Payment;
+    if (
+      told === 0 &&
+      event.type === 'payment' &&
+      payment.id === created.id &&
+      payment.state !== 'awaiting_scan'
+    )
+      told = performance.now();
+  };
+  gateway.hub.on('event', onEvent);
+  await showPhonePause();
   const phone = phones[Math.floor(random() * phones.length)]!;
-  const lastByteAt = await scan(phone.nextCode(Math.floor(Date.now() / 1000)));
+  const lastByte = await scan(phone.nextCode(Math.floor(Date.now() / 1000)));
   const payment = await Promise.race([decided, sleep(10_000).then(() => null)]);
-  if (payment === null || payment.state !== 'approved') {
+  gateway.hub.off('event', onEvent);
+  if (payment === null || payment.state !== 'approved' || told === 0) {
     throw new Error(`${laneId}: scan did not end approved (${payment?.state ?? 'no decision in 10 s'})`);
   }
-  return left - lastByteAt;
+  const timing: ScanTiming = { claimed: left - lastByte.at, told: told - lastByte.at };
+  if (lastByte.cpu !== undefined && cpuAtClaim !== undefined) {
+    const { user, system } = cpuAtClaim;
+    timing.cpu = (user + system - lastByte.cpu.user - lastByte.cpu.system) / 1000;
+  }
+  return timing;
+}
+
+/**
+ * The customer shows the phone a moment after the register opened the payment (and the last payment's background
+ * work, its upload to the wallet, has had time to run, as between real customers). The raw transit samples wait
+ * as long, so that they start from the same idle machine as the scans.
+ */
+function showPhonePause(): Promise<void> {
+  return sleep(SHOW_PHONE_MIN_MS + Math.floor(random() * SHOW_PHONE_MIN_MS));
 }
 
 /**
@@ -232,7 +297,7 @@ async function timeScan(
  * a macrotask apart; the Enter press, the report that completes the scan, is sent alone after a pause and timed;
  * the release report follows.
  */
-async function playWedge(backend: FakeHidBackend, code: string): Promise<number> {
+async function playWedge(backend: FakeHidBackend, code: string): Promise<LastByte> {
   const device = backend.device(WEDGE_INFO.path!)!;
   const reports = encodeWedge(`]Q1${code}`, { layout: 'us', suffix: 'enter', interKeyMs: 1 }).map(
     (r) => r.report,
@@ -245,40 +310,59 @@ async function playWedge(backend: FakeHidBackend, code: string): Promise<number>
   await sleep(2);
   // The driver may take the report, and the gateway the scan, synchronously inside emitReport: so the clock is read
   // just before the last report is handed over.
+  const cpu = process.cpuUsage();
   const at = performance.now();
   device.emitReport(reports[enterPress]!);
   device.emitReport(reports[enterPress + 1]!);
-  return at;
+  return { at, cpu };
 }
 
 /** The same bytes through a second pty pair to a bare SerialPort: the transport's own share of the serial figure. */
-async function rawTransit(pair: PtyPair, phones: SandboxPhone[], count: number): Promise<number[]> {
-  const port = new SerialPort({ path: pair.readerPath, baudRate: 9600, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-  const times: number[] = [];
-  try {
-    const code = phones[0]!.codeWithCounter(1, Math.floor(Date.now() / 1000));
-    for (let i = 0; i < count; i++) {
-      const arrived = new Promise<number>((resolve) => {
-        const onData = (chunk: Buffer): void => {
-          if (chunk.includes(13)) {
-            port.off('data', onData);
-            resolve(performance.now());
-          }
-        };
-        port.on('data', onData);
-      });
-      const sent = pair.write(`]Q1${code}\r`);
-      times.push((await arrived) - sent);
-      await sleep(2);
-    }
-  } finally {
-    await new Promise<void>((resolve) => port.close(() => resolve()));
+class RawTransit {
+  readonly #pair: PtyPair;
+  readonly #port: SerialPort;
+  readonly #frame: string;
+
+  private constructor(pair: PtyPair, port: SerialPort, frame: string) {
+    this.#pair = pair;
+    this.#port = port;
+    this.#frame = frame;
   }
-  return times;
+
+  static async open(pair: PtyPair, phone: SandboxPhone): Promise<RawTransit> {
+    const port = new SerialPort({ path: pair.readerPath, baudRate: 9600, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    const code = phone.codeWithCounter(1, Math.floor(Date.now() / 1000));
+    return new RawTransit(pair, port, `]Q1${code}\r`);
+  }
+
+  /** Write → the chunk with the CR in the reader's hands (ms). */
+  async sample(): Promise<number> {
+    const arrived = new Promise<number>((resolve) => {
+      const onData = (chunk: Buffer): void => {
+        if (chunk.includes(13)) {
+          this.#port.off('data', onData);
+          resolve(performance.now());
+        }
+      };
+      this.#port.on('data', onData);
+    });
+    const sent = this.#pair.write(this.#frame);
+    return (await arrived) - sent;
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => this.#port.close(() => resolve()));
+  }
 }
 
-function report(results: { serial: number[]; wedge: number[]; raw: number[]; commit: number[] }): void {
+function report(input: { serial: ScanTiming[]; wedge: ScanTiming[]; raw: number[]; commit: number[] }): void {
+  const results = {
+    ...input,
+    serial: input.serial.map((t) => t.claimed),
+    wedge: input.wedge.map((t) => t.claimed),
+  };
+  const wedgeCpu = input.wedge.flatMap((t) => (t.cpu === undefined ? [] : [t.cpu]));
   const p = percentile;
   const row = (name: string, v: number[]): string[] => [
     name,
@@ -292,6 +376,15 @@ function report(results: { serial: number[]; wedge: number[]; raw: number[]; com
     ['path', 'n', 'p50', 'p90', 'p99', 'max'],
     row('serial scan (socat pty, real binding)', results.serial),
     row('keyboard-wedge scan (FakeHid reports)', results.wedge),
+    row(
+      'serial: register told (claim on disk)',
+      input.serial.map((t) => t.told),
+    ),
+    row(
+      'wedge: register told (claim on disk)',
+      input.wedge.map((t) => t.told),
+    ),
+    row('wedge: process CPU on the path (all threads)', wedgeCpu),
     row('baseline: raw pty transit, bare SerialPort', results.raw),
     row('baseline: one durable commit', results.commit),
   ]);
