@@ -198,27 +198,34 @@ export class WedgeDecoder {
   }
 
   #finish(endAtMs: number, suffix: string): DecoderEvent[] {
-    const keys = this.#keyCount;
-    const overflow = this.#overflow;
-    const firstAtMs = this.#firstKeyAtMs;
-    const lastAtMs = suffix === '' ? this.#lastStoredAtMs : endAtMs;
-    if (overflow) {
+    try {
+      return this.#decide(endAtMs, suffix);
+    } finally {
       this.#clear();
+    }
+  }
+
+  /** The scan the keys typed, or why it is refused. */
+  #decide(endAtMs: number, suffix: string): DecoderEvent[] {
+    const keys = this.#keyCount;
+    if (this.#overflow) {
       return [reject('too_long', `scan longer than ${this.#options.maxScanChars} characters dropped`)];
     }
     if (keys === 0) return [];
-    const mine = this.#typed.read();
-    const theirs = this.#otherTyped.read();
-    const raw = this.#typed.bytes(suffix);
-    this.#clear();
     const gaps = suffix === '' ? keys - 1 : keys;
-    const avgIntervalMs = gaps === 0 ? 0 : (lastAtMs - firstAtMs) / gaps;
+    const lastAtMs = suffix === '' ? this.#lastStoredAtMs : endAtMs;
+    const avgIntervalMs = gaps === 0 ? 0 : (lastAtMs - this.#firstKeyAtMs) / gaps;
     if (avgIntervalMs > this.#options.maxAvgKeyIntervalMs) {
       const message = `${keys} keys ${avgIntervalMs.toFixed(1)} ms apart on average: typed by a person, not scanned`;
       return [reject('human_typing', message)];
     }
+    const raw = this.#typed.bytes(suffix);
+    const labelLength = raw.length - suffix.length;
+    const mine: Typed = { text: raw.toString('latin1', 0, labelLength), unmapped: this.#typed.unmapped };
     const layout = this.#options.layout;
-    const likelyLayout = layoutMismatch(mine, theirs, layout);
+    // What the other layout typed is read only when the rule needs it (a text not well-formed on this one).
+    const same = this.#typed.sameAs(this.#otherTyped);
+    const likelyLayout = same ? undefined : layoutMismatch(mine, this.#otherTyped, layout, false);
     if (likelyLayout !== undefined) {
       const message = `scanner seems set to keyboard country ${likelyLayout}, lane configured for ${layout}: set the scanner's keyboard layout to match, or use HID POS or serial mode`;
       return [{ kind: 'rejected', reason: 'layout_mismatch', message, likelyLayout }];
@@ -226,9 +233,7 @@ export class WedgeDecoder {
     if (mine.unmapped > 0) {
       return [reject('malformed', `${mine.unmapped} keys give no character on layout ${layout}`)];
     }
-    return [
-      scanFromFrame(raw, raw.subarray(0, raw.length - suffix.length), { aimPrefix: this.#options.aimPrefix }),
-    ];
+    return [scanFromFrame(raw, raw.subarray(0, labelLength), { aimPrefix: this.#options.aimPrefix })];
   }
 
   #clear(): void {
@@ -240,7 +245,7 @@ export class WedgeDecoder {
 }
 
 /** The characters one layout gives for the keys of a scan: ASCII bytes, filled as the keys come. */
-class TypedBuffer {
+class TypedBuffer implements Typed {
   readonly #bytes: Uint8Array;
   #length = 0;
   #unmapped = 0;
@@ -255,18 +260,26 @@ class TypedBuffer {
     else this.#bytes[this.#length++] = char;
   }
 
-  read(): Typed {
-    return {
-      text: Buffer.from(this.#bytes.buffer, 0, this.#length).toString('latin1'),
-      unmapped: this.#unmapped,
-    };
+  get unmapped(): number {
+    return this.#unmapped;
+  }
+
+  get text(): string {
+    return Buffer.from(this.#bytes.buffer, 0, this.#length).toString('latin1');
+  }
+
+  /** Whether `other` typed the same characters and as many keys that gave none. */
+  sameAs(other: TypedBuffer): boolean {
+    if (other.#length !== this.#length || other.#unmapped !== this.#unmapped) return false;
+    for (let i = 0; i < this.#length; i++) if (other.#bytes[i] !== this.#bytes[i]) return false;
+    return true;
   }
 
   /** A copy of the characters, then `suffix` (ASCII). */
   bytes(suffix: string): Buffer {
     const out = Buffer.allocUnsafe(this.#length + suffix.length);
     out.set(this.#bytes.subarray(0, this.#length));
-    out.write(suffix, this.#length, 'latin1');
+    for (let i = 0; i < suffix.length; i++) out[this.#length + i] = suffix.charCodeAt(i);
     return out;
   }
 
@@ -334,14 +347,18 @@ export interface Typed {
   unmapped: number;
 }
 
-/** detectLayoutMismatch's rule, given what the keys type on the configured layout and on the other one. */
+/**
+ * detectLayoutMismatch's rule, given what the keys type on the configured layout and on the other one; `theirs.text`
+ * is read only when `mine.text` is not well-formed.
+ */
 function layoutMismatch(
   mine: Typed,
   theirs: Typed,
   configured: KeyboardLayoutName,
+  same = mine.text === theirs.text && mine.unmapped === theirs.unmapped,
 ): KeyboardLayoutName | undefined {
   const other: KeyboardLayoutName = configured === 'us' ? 'jp106' : 'us';
-  if (mine.text === theirs.text && mine.unmapped === theirs.unmapped) return undefined;
+  if (same) return undefined;
   if (mine.unmapped > 0 && theirs.unmapped === 0) return other;
   if (mine.unmapped === 0 && !looksWellFormed(mine.text) && looksWellFormed(theirs.text)) return other;
   return undefined;
