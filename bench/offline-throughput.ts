@@ -57,6 +57,8 @@ const WARMUP_SEC = 2;
 
 const dir = mkdtempSync(join(tmpdir(), 'tillgate-bench-offline-'));
 const children: BenchChild[] = [];
+/** Set when a round went wrong: its logs stay for a look. */
+let keepDir = false;
 
 /** The wallet up just long enough for accounts, phones and one feed refresh; then it stops: the store is offline. */
 async function prepareStore(): Promise<{ setup: GatewaySetup; phones: SandboxPhone[] }> {
@@ -221,6 +223,14 @@ function report(
     ],
     notes: [`ledger ${ledger.entries} entries, chain ${ledger.chainOk ? 'valid' : 'broken'}`],
   });
+  // Every request of a round should be approved (the limits are raised): an answer that was not, or a round with
+  // none, means the figure is not the one this scenario claims to measure.
+  const notOk = [...gatewayRuns, ...echoRuns].reduce((n, r) => n + r.bad, 0);
+  if (notOk > 0 || gatewayRuns.some((r) => r.ok === 0)) {
+    console.log(`${notOk} answers were not ok; the gateway's log: ${join(dir, 'gateway.log')} (kept)`);
+    keepDir = true;
+    process.exitCode = 1;
+  }
   if (!ledger.chainOk) process.exitCode = 1;
 }
 
@@ -276,7 +286,7 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     killAll();
-    if (values.keep) console.log(`run directory kept: ${dir}`);
+    if (values.keep || keepDir) console.log(`run directory kept: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
