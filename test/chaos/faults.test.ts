@@ -36,9 +36,9 @@ const WALLET_TIMEOUT_MS = 1_000;
 const SLACK_MS = 1_000;
 /**
  * By the gateway's own clock: how long after its authorization deadline a payment may be decided, beyond the
- * longest stall of the event loop in the run. The gateway runs in this process, and a loop blocked by the disk (a
- * COMMIT's fsync that other tests' writes held up on a shared machine) can decide nothing; waiting past a deadline
- * with the loop free is what this catches.
+ * longest stall of the event loop in the run. The gateway runs in this process, and a blocked loop (a COMMIT whose
+ * fsync a busy shared disk held up, say) can decide nothing; waiting past a deadline with the loop free is what
+ * this catches.
  */
 const DEADLINE_SLACK_MS = 250;
 /** The event loop of this process (the gateway's) during the run: its longest stall is reported and allowed for. */
