@@ -12,6 +12,7 @@ import type { LedgerEntry } from '../gateway/ledger/chain.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
 import {
   type BatchResult,
+  type LedgerBatch,
   WalletCallError,
   type WalletClient,
 } from '../gateway/wallet-client/wallet-client.js';
@@ -233,7 +234,7 @@ export class LedgerUploader {
     }
   }
 
-  #request(batch: Batch): { storeId: string; batchId: string; entries: LedgerEntry[] } {
+  #request(batch: Batch): LedgerBatch {
     return { storeId: this.#deps.storeId, batchId: batch.batchId, entries: batch.entries };
   }
 

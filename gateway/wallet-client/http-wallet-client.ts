@@ -6,12 +6,12 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import * as z from 'zod';
-import type { LedgerEntry } from '../ledger/chain.js';
 import {
   type AuthorizationRequest,
   type AuthorizationResult,
   type BatchResult,
   type IssuerKeyInfo,
+  type LedgerBatch,
   type RefundRequest,
   type RiskFeedPage,
   WalletCallError,
@@ -76,7 +76,7 @@ const RESPONSE_BYTES_MAX = 4 * 1024 * 1024;
 const BATCH_ENTRIES_PER_CHUNK = 100;
 
 /** A batch encoded ahead of its upload (prepareBatch). */
-type PreparedBatch = { storeId: string; batchId: string; entries: LedgerEntry[]; pieces: string[] };
+type PreparedBatch = LedgerBatch & { pieces: string[] };
 
 /** A request body: a value sent as JSON, or JSON text in pieces, sent as they are encoded, with its length. */
 type Payload = { json: unknown } | { pieces: string[] };
@@ -165,10 +165,7 @@ export class HttpWalletClient implements WalletClient {
     return parse(IssuerKeysSchema, body.json, 'issuer keys');
   }
 
-  async uploadBatch(
-    batch: { storeId: string; batchId: string; entries: LedgerEntry[] },
-    signal: AbortSignal,
-  ): Promise<BatchResult> {
+  async uploadBatch(batch: LedgerBatch, signal: AbortSignal): Promise<BatchResult> {
     const prepared = this.#preparedBatch;
     this.#preparedBatch = null;
     const pieces =
@@ -183,7 +180,7 @@ export class HttpWalletClient implements WalletClient {
   }
 
   /** Holds one batch's pieces (about 60 kB each, so they still die young) for the uploadBatch() that follows. */
-  prepareBatch(batch: { storeId: string; batchId: string; entries: LedgerEntry[] }): void {
+  prepareBatch(batch: LedgerBatch): void {
     this.#preparedBatch = { ...batch, pieces: batchJsonPieces(batch) };
   }
 
@@ -274,7 +271,7 @@ export class HttpWalletClient implements WalletClient {
 }
 
 /** The batch's JSON text, BATCH_ENTRIES_PER_CHUNK entries a piece. */
-function batchJsonPieces(batch: { storeId: string; batchId: string; entries: LedgerEntry[] }): string[] {
+function batchJsonPieces(batch: LedgerBatch): string[] {
   const { entries, ...head } = batch;
   const pieces = [`${JSON.stringify(head).slice(0, -1)},"entries":[`];
   for (let i = 0; i < entries.length; i += BATCH_ENTRIES_PER_CHUNK) {

@@ -1,6 +1,5 @@
 // A WalletClient decorator that reports every call's result to the health signal and its latency to metrics.
 // An answer of any kind (even an HTTP error) is contact; a timeout or a network error is not.
-import type { LedgerEntry } from '../ledger/chain.js';
 import { WalletCallError, type WalletClient } from './wallet-client.js';
 
 export interface WalletObserver {
@@ -30,8 +29,7 @@ export function observeWallet(inner: WalletClient, observer: WalletObserver): Wa
     reverse: (id, signal) => observe('reverse', () => inner.reverse(id, signal)),
     refund: (request, signal) => observe('refund', () => inner.refund(request, signal)),
     issuerKeys: (signal) => observe('issuer_keys', () => inner.issuerKeys(signal)),
-    uploadBatch: (batch: { storeId: string; batchId: string; entries: LedgerEntry[] }, signal) =>
-      observe('upload', () => inner.uploadBatch(batch, signal)),
+    uploadBatch: (batch, signal) => observe('upload', () => inner.uploadBatch(batch, signal)),
     riskFeed: (storeId, cursor, waitMs, signal) =>
       observe('risk_feed', () => inner.riskFeed(storeId, cursor, waitMs, signal)),
   };

@@ -79,6 +79,13 @@ export class WalletCallError extends Error {
   }
 }
 
+/** One upload of ledger entries (CONTRACT §3.2): the store, the batch id, the entries in seq order. */
+export interface LedgerBatch {
+  storeId: string;
+  batchId: string;
+  entries: LedgerEntry[];
+}
+
 export interface WalletClient {
   authorize(request: AuthorizationRequest, signal: AbortSignal): Promise<AuthorizationResult>;
   /** null when the wallet never saw the id (404). */
@@ -86,15 +93,12 @@ export interface WalletClient {
   reverse(authorizationId: string, signal: AbortSignal): Promise<void>;
   refund(request: RefundRequest, signal: AbortSignal): Promise<void>;
   issuerKeys(signal: AbortSignal): Promise<IssuerKeyInfo[]>;
-  uploadBatch(
-    batch: { storeId: string; batchId: string; entries: LedgerEntry[] },
-    signal: AbortSignal,
-  ): Promise<BatchResult>;
+  uploadBatch(batch: LedgerBatch, signal: AbortSignal): Promise<BatchResult>;
   /**
    * Optional: encodes a batch ahead of its uploadBatch() (the uploader does it while the batch before is at the
    * wallet), so that the upload can start at once. The same batch (store, id, entries array) must follow.
    */
-  prepareBatch?(batch: { storeId: string; batchId: string; entries: LedgerEntry[] }): void;
+  prepareBatch?(batch: LedgerBatch): void;
   riskFeed(
     storeId: string,
     cursor: string | null,
