@@ -30,6 +30,9 @@ export function observeWallet(inner: WalletClient, observer: WalletObserver): Wa
     refund: (request, signal) => observe('refund', () => inner.refund(request, signal)),
     issuerKeys: (signal) => observe('issuer_keys', () => inner.issuerKeys(signal)),
     uploadBatch: (batch, signal) => observe('upload', () => inner.uploadBatch(batch, signal)),
+    // Not a call to the wallet (the next batch encoded ahead): nothing to observe. Dropped, the gateway's own
+    // uploader would never encode ahead.
+    ...(inner.prepareBatch && { prepareBatch: inner.prepareBatch.bind(inner) }),
     riskFeed: (storeId, cursor, waitMs, signal) =>
       observe('risk_feed', () => inner.riskFeed(storeId, cursor, waitMs, signal)),
   };
