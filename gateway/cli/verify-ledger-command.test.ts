@@ -68,6 +68,23 @@ beforeAll(() => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/**
+ * A copy of the intact ledger in which entry 2, an offline authorization, is unsynced exposure: its payment and a
+ * pending outbox row are added (the counters' triggers count it).
+ */
+function copyWithUnsyncedEntry(name: string): { off: string; db: ReturnType<typeof openDatabase> } {
+  const off = join(root, name);
+  mkdirSync(off);
+  copyFileSync(join(intact, 'gateway.sqlite'), join(off, 'gateway.sqlite'));
+  const db = openDatabase(join(off, 'gateway.sqlite'));
+  db.prepare(
+    `INSERT INTO payments (id, register_id, lane_id, state, amount, currency, order_ref, created_at, updated_at)
+     VALUES ('pay-2', 'reg-1', 'lane-1', 'approved', 200, 'JPY', 'o-2', 0, 0)`,
+  ).run();
+  db.prepare("INSERT INTO outbox (kind, ledger_seq, created_at) VALUES ('ledger_entry', 2, 0)").run();
+  return { off, db };
+}
+
 describe('tillgate verify-ledger', () => {
   it('says the chain is intact, with its head', async () => {
     const json = await cli(['verify-ledger', '--data', intact, '--json']);
@@ -77,7 +94,7 @@ describe('tillgate verify-ledger', () => {
       entries: 3,
       headSeq: 3,
       headHash: head.hash,
-      exposure: { counter: 0, derived: 0, ok: true },
+      exposure: { counter: 0, derived: 0, ok: true, devices: { checked: 1, mismatched: 0, mismatches: [] } },
     });
     const human = await cli(['verify-ledger', '--data', intact]);
     expect(human).toEqual({
@@ -95,16 +112,7 @@ describe('tillgate verify-ledger', () => {
   });
 
   it("exits 1 when the store's unsynced offline counter differs from its ledger entries", async () => {
-    const off = join(root, 'counter-off');
-    mkdirSync(off);
-    copyFileSync(join(intact, 'gateway.sqlite'), join(off, 'gateway.sqlite'));
-    const db = openDatabase(join(off, 'gateway.sqlite'));
-    // Entry 2 is an offline authorization: with its payment and a pending outbox row it is unsynced exposure.
-    db.prepare(
-      `INSERT INTO payments (id, register_id, lane_id, state, amount, currency, order_ref, created_at, updated_at)
-       VALUES ('pay-2', 'reg-1', 'lane-1', 'approved', 200, 'JPY', 'o-2', 0, 0)`,
-    ).run();
-    db.prepare("INSERT INTO outbox (kind, ledger_seq, created_at) VALUES ('ledger_entry', 2, 0)").run();
+    const { off, db } = copyWithUnsyncedEntry('counter-off');
     const counted = await cli(['verify-ledger', '--data', off, '--json']);
     expect(printed(counted)).toMatchObject({ ok: true, exposure: { counter: 200, derived: 200, ok: true } });
     db.prepare('UPDATE offline_store_exposure SET total = 50').run();
@@ -115,6 +123,40 @@ describe('tillgate verify-ledger', () => {
     const human = await cli(['verify-ledger', '--data', off]);
     expect(human.status).toBe(1);
     expect(human.stderr).toMatch(/unsynced offline counter says 50 but its ledger entries sum to 200/);
+  });
+
+  it("exits 1 when a device's counters differ from its ledger entries, naming the device", async () => {
+    const { off, db } = copyWithUnsyncedEntry('device-off');
+    const device = (db.prepare('SELECT device_id FROM ledger WHERE seq = 2').get() as { device_id: string })
+      .device_id;
+    const counted = await cli(['verify-ledger', '--data', off, '--json']);
+    expect(printed(counted)).toMatchObject({ ok: true, exposure: { ok: true, devices: { mismatched: 0 } } });
+    db.prepare('UPDATE offline_device_exposure SET consecutive = 7 WHERE device_id = ?').run(device);
+    db.close();
+    const json = await cli(['verify-ledger', '--data', off, '--json']);
+    expect(json.status).toBe(1);
+    expect(printed(json)).toMatchObject({
+      exposure: {
+        counter: 200,
+        derived: 200,
+        ok: false,
+        devices: {
+          mismatched: 1,
+          mismatches: [
+            {
+              deviceId: device,
+              counter: { unsyncedTotal: 200, consecutive: 7 },
+              derived: { unsyncedTotal: 200, consecutive: 1 },
+            },
+          ],
+        },
+      },
+    });
+    const human = await cli(['verify-ledger', '--data', off]);
+    expect(human.status).toBe(1);
+    expect(human.stderr).toContain(
+      `device ${device}: its counters say unsynced 200, consecutive 7; its ledger entries give 200, 1`,
+    );
   });
 
   it('exits 1 at a row changed behind the chain, saying where', async () => {

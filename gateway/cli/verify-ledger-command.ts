@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { ChainReport } from '../ledger/ledger.js';
 import { Ledger } from '../ledger/ledger.js';
-import { checkStoreExposure } from '../offline/state.js';
+import { checkStoreExposure, type ExposureCheck } from '../offline/state.js';
 import { parseCommandArgs } from './args.js';
 import {
   type CliIo,
@@ -37,12 +37,14 @@ export const verifyLedgerCommand: Command = {
   usage: `Usage: tillgate verify-ledger [--config FILE | --data DIR] [--json]
 
 Reads DATADIR/${GATEWAY_DB_FILE} without writing to it and checks every ledger entry's sequence number,
-prevHash and hash, and that the store's unsynced offline total (a counter) equals the sum of its ledger entries.
-Exit status 1 when the chain is broken or the counter is off.
+prevHash and hash, and that the offline counters — the store's unsynced total, each device's unsynced total and
+consecutive count — equal what its ledger entries and outbox rows give. Exit status 1 when the chain is broken or
+a counter is off.
 
   --config FILE  the gateway config; its dataDir holds the database
   --data DIR     the data directory instead (default ./${DEFAULT_DATA_DIR})
-  --json         print {ok, entries, headSeq, headHash, break?, exposure?: {counter, derived, ok}}`,
+  --json         print {ok, entries, headSeq, headHash, break?,
+                 exposure?: {counter, derived, ok, devices?: {checked, mismatched, mismatches}}}`,
   run: runVerifyLedger,
 };
 
@@ -63,18 +65,38 @@ async function runVerifyLedger(argv: string[], io: CliIo): Promise<number> {
     return EXIT_FAILURE;
   }
   if (report.exposure?.ok === false) {
-    const { counter, derived } = report.exposure;
-    io.stderr.write(
-      `tillgate verify-ledger: the store's unsynced offline counter says ${counter} but its ledger entries sum to ` +
-        `${derived}; offline limits were decided against the counter: report this, and keep the file\n`,
-    );
+    io.stderr.write(exposureProblems(report.exposure));
     return EXIT_FAILURE;
   }
   if (!values.json) io.stdout.write(summary(report, file));
   return EXIT_OK;
 }
 
-type VerifyReport = ChainReport & { exposure?: { counter: number; derived: number; ok: boolean } };
+type VerifyReport = ChainReport & { exposure?: ExposureCheck };
+
+/** One line per counter that is off, then what to do; offline limits were decided against the counters. */
+function exposureProblems(exposure: ExposureCheck): string {
+  const lines: string[] = [];
+  if (exposure.counter !== exposure.derived) {
+    lines.push(
+      `the store's unsynced offline counter says ${exposure.counter} but its ledger entries sum to ${exposure.derived}`,
+    );
+  }
+  for (const { deviceId, counter, derived } of exposure.devices?.mismatches ?? []) {
+    lines.push(
+      `device ${deviceId}: its counters say unsynced ${counter.unsyncedTotal}, consecutive ${counter.consecutive}; ` +
+        `its ledger entries give ${derived.unsyncedTotal}, ${derived.consecutive}`,
+    );
+  }
+  const devices = exposure.devices;
+  if (devices !== undefined && devices.mismatched > devices.mismatches.length) {
+    lines.push(
+      `and ${devices.mismatched - devices.mismatches.length} more devices (--json lists the first ${devices.mismatches.length})`,
+    );
+  }
+  const cause = 'offline limits were decided against the counters: report this, and keep the file';
+  return lines.map((line) => `tillgate verify-ledger: ${line}; ${cause}\n`).join('');
+}
 
 function verifyFile(file: string, io: CliIo): VerifyReport {
   const opened = openReadOnly(file);

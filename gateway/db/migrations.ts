@@ -1,5 +1,26 @@
 // The gateway's schema, one entry per version; never edit an entry that has shipped, add a new one.
 // INTEGER columns named *_at hold unix milliseconds; ledger.occurred_at is RFC 3339 (it is hashed and sent upstream).
+/** Migration 4: the states of a payment that count for the velocity rule. Shipped with it: never change. */
+const PAYING = "('authorizing','approved','voided','refunded','partially_refunded')";
+
+/**
+ * Migration 4's recompute of the devices `target` selects (alias d): the reset point, then the total and the count
+ * after it. Part of a migration that has shipped once it has: never change what it returns.
+ */
+function recomputeDevices(target: string): string {
+  return `UPDATE offline_device_exposure AS d SET
+      reset_seq = (SELECT coalesce(max(e.seq), 0) FROM offline_device_entries e
+        WHERE e.device_id = d.device_id AND (e.mode = 'online' OR e.status = 'done'))
+      WHERE ${target};
+    UPDATE offline_device_exposure AS d SET
+      total = (SELECT coalesce(sum(e.amount), 0) FROM offline_device_entries e
+        WHERE e.device_id = d.device_id AND e.mode = 'offline' AND e.status = 'pending' AND NOT e.voided),
+      consecutive = (SELECT count(*) FROM offline_device_entries e
+        WHERE e.device_id = d.device_id AND e.mode = 'offline' AND e.status <> 'done' AND NOT e.voided
+          AND e.seq > d.reset_seq)
+      WHERE ${target};`;
+}
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE payments (
@@ -237,5 +258,115 @@ export const MIGRATIONS: readonly string[] = [
       )
     WHERE id = 1;
   END;
+  `,
+  // 4 — each device's unsynced offline total and consecutive offline count as counters, kept by triggers like the
+  // store's (migration 3), so that an offline decision reads one row however long the device's history: the derived
+  // queries walk every entry a device has since its last settled one, which a long outage keeps growing. The
+  // definitions are unchanged (offline.md): the total counts a device's offline authorizations whose outbox row is
+  // pending and whose payment is not voided; the consecutive count those not yet 'done' and not voided after its
+  // reset point, its last online authorization or last 'done' one (`reset_seq`). The hot writes (an entry's outbox
+  // row inserted, sync/ answering it, a void) move the counters by what they change; a rare write that could move
+  // the reset point backwards (a row taken out of 'done', re-pointed or deleted) recomputes that device.
+  // `tillgate verify-ledger` compares every device's counters with the derived figures.
+  `
+  CREATE TABLE offline_device_exposure (
+    device_id TEXT PRIMARY KEY,
+    total INTEGER NOT NULL,
+    consecutive INTEGER NOT NULL,
+    reset_seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- A device's authorization entries with their outbox status and whether their payment is voided.
+  CREATE VIEW offline_device_entries AS
+    SELECT l.seq, l.device_id, l.amount, l.mode, o.status, p.state = 'voided' AS voided
+    FROM ledger l
+    JOIN outbox o ON o.ledger_seq = l.seq AND o.kind = 'ledger_entry'
+    JOIN payments p ON p.id = l.payment_id
+    WHERE l.type = 'authorization' AND l.device_id IS NOT NULL;
+  -- The seed: every device with an entry, recomputed.
+  INSERT INTO offline_device_exposure (device_id, total, consecutive, reset_seq)
+    SELECT DISTINCT device_id, 0, 0, 0 FROM offline_device_entries;
+  ${recomputeDevices('1')}
+
+  -- A new entry's outbox row: an offline approval adds to the total and, after the reset point, to the count; an
+  -- online one (or one already 'done') is the new reset point, so only entries after it still count.
+  CREATE TRIGGER offline_device_outbox_insert AFTER INSERT ON outbox WHEN NEW.kind = 'ledger_entry'
+  BEGIN
+    INSERT OR IGNORE INTO offline_device_exposure (device_id, total, consecutive, reset_seq)
+      SELECT device_id, 0, 0, 0 FROM offline_device_entries WHERE seq = NEW.ledger_seq;
+    UPDATE offline_device_exposure AS d SET
+      total = d.total + (e.mode = 'offline' AND e.status = 'pending' AND NOT e.voided) * e.amount,
+      consecutive = CASE
+        WHEN (e.mode = 'online' OR e.status = 'done') AND e.seq > d.reset_seq THEN
+          (SELECT count(*) FROM offline_device_entries x WHERE x.device_id = d.device_id AND x.mode = 'offline'
+            AND x.status <> 'done' AND NOT x.voided AND x.seq > e.seq)
+        WHEN e.mode = 'offline' AND e.status <> 'done' AND NOT e.voided AND e.seq > d.reset_seq THEN d.consecutive + 1
+        ELSE d.consecutive END,
+      reset_seq = CASE WHEN e.mode = 'online' OR e.status = 'done' THEN max(d.reset_seq, e.seq) ELSE d.reset_seq END
+    FROM (SELECT * FROM offline_device_entries WHERE seq = NEW.ledger_seq) AS e
+    WHERE d.device_id = e.device_id;
+  END;
+
+  -- sync/ answers an entry (pending → done or rejected): the total loses a pending share; a 'done' past the reset
+  -- point becomes the reset point, and the entries it passes (itself included) stop counting.
+  CREATE TRIGGER offline_device_outbox_answer AFTER UPDATE OF kind, status, ledger_seq ON outbox
+    WHEN OLD.kind = 'ledger_entry' AND NEW.kind = 'ledger_entry' AND OLD.ledger_seq IS NEW.ledger_seq
+      AND OLD.status IS NOT NEW.status AND OLD.status <> 'done'
+  BEGIN
+    UPDATE offline_device_exposure AS d SET
+      total = d.total + (e.mode = 'offline' AND NOT e.voided) * e.amount
+        * ((NEW.status = 'pending') - (OLD.status = 'pending')),
+      consecutive = CASE
+        WHEN NEW.status = 'done' AND e.seq > d.reset_seq THEN d.consecutive
+          - (e.mode = 'offline' AND NOT e.voided)
+          - (SELECT count(*) FROM offline_device_entries x WHERE x.device_id = d.device_id AND x.mode = 'offline'
+              AND x.status <> 'done' AND NOT x.voided AND x.seq > d.reset_seq AND x.seq < e.seq)
+        ELSE d.consecutive END,
+      reset_seq = CASE WHEN NEW.status = 'done' THEN max(d.reset_seq, e.seq) ELSE d.reset_seq END
+    FROM (SELECT * FROM offline_device_entries WHERE seq = NEW.ledger_seq) AS e
+    WHERE d.device_id = e.device_id;
+  END;
+
+  -- Any other change to a ledger entry's outbox row (tillgate makes none today: rows go pending → done or rejected
+  -- and stay) could move a reset point backwards: the devices touched are recomputed.
+  CREATE TRIGGER offline_device_outbox_other AFTER UPDATE OF kind, status, ledger_seq ON outbox
+    WHEN (OLD.kind = 'ledger_entry' OR NEW.kind = 'ledger_entry') AND (OLD.kind IS NOT NEW.kind
+      OR OLD.ledger_seq IS NOT NEW.ledger_seq OR (OLD.status = 'done' AND NEW.status IS NOT 'done'))
+  BEGIN
+    INSERT OR IGNORE INTO offline_device_exposure (device_id, total, consecutive, reset_seq)
+      SELECT device_id, 0, 0, 0 FROM ledger
+      WHERE seq IN (OLD.ledger_seq, NEW.ledger_seq) AND type = 'authorization' AND device_id IS NOT NULL;
+    ${recomputeDevices('d.device_id IN (SELECT device_id FROM ledger WHERE seq IN (OLD.ledger_seq, NEW.ledger_seq))')}
+  END;
+  CREATE TRIGGER offline_device_outbox_delete AFTER DELETE ON outbox WHEN OLD.kind = 'ledger_entry'
+  BEGIN
+    ${recomputeDevices('d.device_id = (SELECT device_id FROM ledger WHERE seq = OLD.ledger_seq)')}
+  END;
+
+  -- A payment voided (or taken out of voided) moves its offline authorizations: pending ones in the total, those
+  -- not 'done' after the reset point in the count.
+  CREATE TRIGGER offline_device_payment_voided AFTER UPDATE OF state ON payments
+    WHEN (OLD.state = 'voided') <> (NEW.state = 'voided')
+  BEGIN
+    UPDATE offline_device_exposure AS d SET
+      total = d.total + (CASE WHEN NEW.state = 'voided' THEN -1 ELSE 1 END) * (
+        SELECT coalesce(sum(e.amount), 0) FROM offline_device_entries e JOIN ledger l ON l.seq = e.seq
+        WHERE l.payment_id = NEW.id AND e.device_id = d.device_id AND e.mode = 'offline' AND e.status = 'pending'),
+      consecutive = d.consecutive + (CASE WHEN NEW.state = 'voided' THEN -1 ELSE 1 END) * (
+        SELECT count(*) FROM offline_device_entries e JOIN ledger l ON l.seq = e.seq
+        WHERE l.payment_id = NEW.id AND e.device_id = d.device_id AND e.mode = 'offline' AND e.status <> 'done'
+          AND e.seq > d.reset_seq)
+    WHERE d.device_id IN (SELECT device_id FROM ledger WHERE payment_id = NEW.id AND type = 'authorization');
+  END;
+
+  -- The velocity window keeps only paying payments (approved once, or still deciding): one that ends otherwise
+  -- (declined, cancelled, expired) leaves it in the same transaction, so the rule counts index entries of the
+  -- account instead of looking up every one's payment. The index covers the rule's query.
+  DELETE FROM account_activity WHERE payment_id IN (SELECT id FROM payments WHERE state NOT IN ${PAYING});
+  CREATE TRIGGER account_activity_not_paying AFTER UPDATE OF state ON payments WHEN NEW.state NOT IN ${PAYING}
+  BEGIN
+    DELETE FROM account_activity WHERE payment_id = NEW.id;
+  END;
+  DROP INDEX account_activity_window;
+  CREATE INDEX account_activity_window ON account_activity(account_id, at, lane_id);
   `,
 ];

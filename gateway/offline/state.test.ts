@@ -144,8 +144,41 @@ describe('unsynced exposure, derived from the ledger and the outbox', () => {
   });
 });
 
-describe('the store counter (migration 3)', () => {
-  it('equals the derived sum after every write of a random walk: approvals, voids, sync answers, refunds, retries', () => {
+/** Drops what migration `version` (an index of MIGRATIONS) created, for a test that migrates an older file. */
+const MIGRATION_OBJECTS: Record<number, string> = {
+  3: `DROP TRIGGER offline_exposure_outbox_insert; DROP TRIGGER offline_exposure_outbox_update;
+    DROP TRIGGER offline_exposure_outbox_delete; DROP TRIGGER offline_exposure_payment_voided;
+    DROP TABLE offline_store_exposure; DROP VIEW offline_exposure_entries;`,
+  4: `DROP TRIGGER offline_device_outbox_insert; DROP TRIGGER offline_device_outbox_answer;
+    DROP TRIGGER offline_device_outbox_other; DROP TRIGGER offline_device_outbox_delete;
+    DROP TRIGGER offline_device_payment_voided; DROP TABLE offline_device_exposure; DROP VIEW offline_device_entries;
+    DROP TRIGGER account_activity_not_paying; DROP INDEX account_activity_window;
+    CREATE INDEX account_activity_window ON account_activity(account_id, at);`,
+};
+
+/** A new file taken back to schema `version`: the migrations from that index on are undone. */
+function fileAtSchema(version: number): void {
+  db.close();
+  rmSync(file);
+  db = openDatabase(file);
+  for (let undo = MIGRATIONS.length - 1; undo >= version; undo--) db.exec(MIGRATION_OBJECTS[undo]!);
+  db.pragma(`user_version = ${version}`);
+  // That schema's writers: the repository and the settlement, no offline state.
+  const repo = new PaymentRepository(db);
+  fixture = { ...fixture, repo, settlement: new Settlement(repo, new Ledger(db), () => clock) };
+}
+
+function expectCountersDerived(label: string): void {
+  expect(fixture.state.storeTotal(), label).toBe(fixture.state.derivedStoreTotal());
+  for (const device of [DEVICE_A, DEVICE_B]) {
+    expect(fixture.state.device(device), `${label}, device ${device}`).toEqual(
+      fixture.state.derivedDevice(device),
+    );
+  }
+}
+
+describe('the store and device counters (migrations 3 and 4)', () => {
+  it('equal the derived figures after every write of a random walk: approvals, voids, sync answers, refunds, retries', () => {
     let seed = 7;
     const random = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -176,27 +209,27 @@ describe('the store counter (migration 3)', () => {
           `UPDATE outbox SET status = ?, done_at = ? WHERE id = (SELECT id FROM outbox WHERE status = 'pending'
              ORDER BY id LIMIT 1 OFFSET ?)`,
         ).run(status, clock, Math.floor(random() * 5));
+      } else if (pick < 0.88) {
+        // Never done by tillgate: an answered row put back to pending (a reset point taken away).
+        db.prepare(
+          `UPDATE outbox SET status = 'pending' WHERE id = (SELECT id FROM outbox WHERE status <> 'pending'
+             ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+        ).run(Math.floor(random() * 3));
       } else {
         db.prepare(
           "UPDATE outbox SET attempts = attempts + 1, last_error = 'reset' WHERE status = 'pending'",
         ).run();
       }
-      expect(fixture.state.storeTotal(), `step ${step}`).toBe(fixture.state.derivedStoreTotal());
+      expectCountersDerived(`step ${step}`);
     }
     expect(fixture.state.storeTotal()).toBeGreaterThan(0);
+    expect(
+      fixture.state.device(DEVICE_A).consecutive + fixture.state.device(DEVICE_B).consecutive,
+    ).toBeGreaterThan(0);
   });
 
-  it('is seeded from the backlog when an older file is migrated', () => {
-    db.close();
-    rmSync(file);
-    db = openDatabase(file);
-    db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
-    db.exec('DROP TRIGGER offline_exposure_outbox_insert; DROP TRIGGER offline_exposure_outbox_update;');
-    db.exec('DROP TRIGGER offline_exposure_outbox_delete; DROP TRIGGER offline_exposure_payment_voided;');
-    db.exec('DROP TABLE offline_store_exposure; DROP VIEW offline_exposure_entries;');
-    // Schema 3's writers: the repository and the settlement, no offline state yet.
-    const repo = new PaymentRepository(db);
-    fixture = { ...fixture, repo, settlement: new Settlement(repo, new Ledger(db), () => clock) };
+  it('are seeded from the backlog when an older file is migrated', () => {
+    fileAtSchema(3);
     approved(1_000, DEVICE_A, 'offline');
     const settled = approved(2_000, DEVICE_B, 'offline');
     approved(4_000, DEVICE_B, 'offline');
@@ -206,6 +239,25 @@ describe('the store counter (migration 3)', () => {
     fixture = build(db);
     expect(fixture.state.storeTotal()).toBe(5_000);
     expect(fixture.state.derivedStoreTotal()).toBe(5_000);
+    expect(fixture.state.device(DEVICE_A)).toEqual({ unsyncedTotal: 1_000, consecutive: 1 });
+    expect(fixture.state.device(DEVICE_B)).toEqual({ unsyncedTotal: 4_000, consecutive: 0 });
+  });
+
+  it('device counters are seeded from a schema-4 file: totals, consecutive runs after a settled entry', () => {
+    fileAtSchema(4);
+    const settled = approved(1_000, DEVICE_A, 'offline');
+    approved(2_000, DEVICE_A, 'offline');
+    const voided = approved(3_000, DEVICE_A, 'offline');
+    approved(4_000, DEVICE_A, 'offline');
+    approved(500, DEVICE_B, 'online');
+    approved(600, DEVICE_B, 'offline');
+    walletAnswers(settled, 'done');
+    fixture.settlement.void(voided);
+    migrate(db);
+    fixture = build(db);
+    expect(fixture.state.device(DEVICE_A)).toEqual({ unsyncedTotal: 6_000, consecutive: 2 });
+    expect(fixture.state.device(DEVICE_B)).toEqual({ unsyncedTotal: 600, consecutive: 1 });
+    expectCountersDerived('after the migration');
   });
 });
 
@@ -249,6 +301,35 @@ describe('velocity window', () => {
     });
     expect(fixture.state.velocityWindow(ACCOUNT, T0)).toEqual({ payments: 1, lanes: ['lane-2'] });
     expect(fixture.state.velocityWindow('2222222222222222', T0 - 1)).toEqual({ payments: 0, lanes: [] });
+  });
+
+  it('loses a payment that ends without paying, in the same transaction; a void or refund keeps it', () => {
+    const record = (id: string, laneId: string) =>
+      fixture.state.recordActivity({ paymentId: id, accountId: ACCOUNT, laneId, at: T0 });
+    const declined = authorizing(100, DEVICE_A);
+    record(declined, 'lane-1');
+    const voided = authorizing(100, DEVICE_A);
+    record(voided, 'lane-2');
+    expect(fixture.state.velocityWindow(ACCOUNT, T0 - 1).payments).toBe(2);
+    fixture.settlement.decline(declined, 'insufficient_funds', { mode: 'online' });
+    fixture.settlement.approve(voided, { mode: 'online' });
+    fixture.settlement.void(voided);
+    expect(fixture.state.velocityWindow(ACCOUNT, T0 - 1)).toEqual({ payments: 1, lanes: ['lane-2'] });
+  });
+
+  it('is cleared of payments that did not pay when an older file is migrated', () => {
+    fileAtSchema(4);
+    const declined = authorizing(100, DEVICE_A);
+    const paid = authorizing(100, DEVICE_A);
+    for (const id of [declined, paid]) {
+      db.prepare(
+        "INSERT INTO account_activity (payment_id, account_id, lane_id, at) VALUES (?, ?, 'lane-1', ?)",
+      ).run(id, ACCOUNT, T0);
+    }
+    fixture.settlement.decline(declined, 'insufficient_funds', { mode: 'online' });
+    migrate(db);
+    fixture = build(db);
+    expect(fixture.state.velocityWindow(ACCOUNT, T0 - 1)).toEqual({ payments: 1, lanes: ['lane-1'] });
   });
 });
 
