@@ -2,7 +2,7 @@
 // authorizes online with a deadline and settles every outcome through Settlement; when the wallet's outcome stays
 // unknown, a PC1 code is decided offline under §4 (gateway/offline/). It owns the timers, the in-flight work and
 // the long-poll waiters; HTTP and scanners are thin shells around it.
-import { hash, randomUUID } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from '../../drivers/log-budget.js';
@@ -11,6 +11,7 @@ import { type CommitGroup, commitGroup, StorageLost } from '../db/commit-group.j
 import type { Db } from '../db/open.js';
 import type { DeclineReason } from '../decline-reasons.js';
 import { GatewayError } from '../errors.js';
+import { timeOrderedId } from '../ids.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { OfflineAcceptance } from '../offline/acceptance.js';
 import type { DeviceCertificateInfo } from '../offline/state.js';
@@ -157,7 +158,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     const checked = payCode === undefined ? undefined : await this.#checkCode(payCode);
     // Checked again: the gateway may have begun to stop while the signatures were verified.
     this.#assertAccepting();
-    const id = randomUUID();
+    const id = timeOrderedId();
     const now = this.#now();
     this.#commits.write(() => {
       if (this.repo.countOpen() >= this.#settings.payments.openMax) {
@@ -481,7 +482,7 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       const budgetMs = probe ? Math.min(this.offline.limits().probeTimeoutMs, timeoutMs) : timeoutMs;
       const row = this.repo.get(id)!;
       const patch: Partial<PaymentRow> = {
-        authorization_id: `a_${randomUUID()}`,
+        authorization_id: `a_${timeOrderedId()}`,
         authorize_deadline_at: now + budgetMs,
         code_kind: code === 'numeric' ? 'numeric' : 'pc1',
         updated_at: now,

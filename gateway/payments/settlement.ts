@@ -1,9 +1,9 @@
 // Decide, then settle in one transaction (jPOS prepare/commit): each method moves a payment with a
 // compare-and-set on its state and writes its ledger entry and outbox rows in the same SQLite transaction.
 // Settling the same payment twice changes nothing: the second compare-and-set fails and nothing is written.
-import { randomUUID } from 'node:crypto';
 import { commitGroup } from '../db/commit-group.js';
 import type { DeclineReason } from '../decline-reasons.js';
+import { timeOrderedId } from '../ids.js';
 import type { EntryType } from '../ledger/chain.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { PaymentMode, PaymentRow } from './payment.js';
@@ -146,7 +146,7 @@ export class Settlement {
     const accountId = extra.accountId ?? row.account_id;
     const deviceId = extra.deviceId ?? row.device_id;
     const entry = this.#ledger.append({
-      entryId: extra.entryId ?? randomUUID(),
+      entryId: extra.entryId ?? timeOrderedId(),
       type,
       mode,
       paymentId: row.id,
