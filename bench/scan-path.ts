@@ -13,8 +13,8 @@
 //     gateway), one sample after each pair of scans and as long after the last as the scans wait (an idle machine
 //     wakes slower than a busy one: samples 2 ms apart were a third of these);
 //   - one durable commit (WAL + synchronous=FULL, same disk): taking a scan writes the payment's claim once.
-// Usage: node dist/bench/scan-path.js [--scans 100] [--seed 1] [--keep] [--summary FILE]
-import { type ChildProcess, spawn } from 'node:child_process';
+// Usage: node dist/bench/scan-path.js [--scans 100] [--seed 1] [--keep] [--summary FILE] (--help says more). Needs socat.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,8 +55,31 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     keep: { type: 'boolean', default: false },
     summary: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+const USAGE = `Usage: node dist/bench/scan-path.js [options]
+
+Last byte of a scan -> the payment out of awaiting_scan, for a serial scanner on a socat pty pair and a
+keyboard-wedge scanner, with the raw pty transit and one durable commit as baselines. Needs socat on PATH.
+
+  --scans N       scans per lane, each with its own payment (default 100; 500-1000 for a p99 that means something)
+  --seed S        seed of the pauses and the phones chosen (default 1)
+  --keep          keep the run directory (gateway log, databases)
+  --summary FILE  write the summary rows as JSON (used by bench/run.js)
+  -h, --help      this text`;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// Without socat there is no pty pair: the run stops before it makes a directory or starts a process.
+if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error !== undefined) {
+  console.error(
+    'scan-path: socat is needed (it makes the pty pairs of the serial lane and the raw pty baseline) and was ' +
+      'not found on PATH. Install it (Debian/Ubuntu: apt-get install socat) and run again.',
+  );
+  process.exit(1);
+}
 const scans = Math.round(numberOption(values.scans, '--scans', 100));
 const random = seededRandom(numberOption(values.seed, '--seed', 1));
 const TARGET_P99_MS = 2;
@@ -81,12 +104,25 @@ class PtyPair {
   }
 
   async start(): Promise<void> {
-    this.#socat = spawn('socat', [
+    const socat = spawn('socat', [
       `pty,raw,echo=0,link=${this.readerPath}`,
       `pty,raw,echo=0,link=${this.#devicePath}`,
     ]);
-    this.#socat.stderr?.resume();
-    await waitFor(() => existsSync(this.readerPath) && existsSync(this.#devicePath), 5_000, 10);
+    this.#socat = socat;
+    socat.stderr?.resume();
+    // A socat that cannot start (or dies) is reported here rather than as an unhandled 'error' event.
+    let failure: Error | undefined;
+    socat.on('error', (error) => {
+      failure = error;
+    });
+    await waitFor(
+      () => {
+        if (failure !== undefined) throw new Error(`socat for ${this.readerPath}: ${failure.message}`);
+        return existsSync(this.readerPath) && existsSync(this.#devicePath);
+      },
+      5_000,
+      10,
+    );
     this.#fd = openSync(this.#devicePath, 'w');
   }
 
