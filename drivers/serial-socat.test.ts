@@ -3,7 +3,7 @@
 // Last, serial-read.ts's read on its own.
 // Skipped only where socat is missing outside CI; in CI (process.env.CI set) it must run.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ScannerConfigSchema } from './config.js';
 import { createScanner } from './factory.js';
 import { runScannerContract, until } from './scanner-contract.case.js';
-import { withEventLoopRead } from './serial-read.js';
+import { type ReadFd, withEventLoopRead } from './serial-read.js';
 
 function socatAvailable(): boolean {
   try {
@@ -185,6 +185,67 @@ describe.skipIf(!hasSocat && !inCi)(withReason('socat pty pair: the event-loop r
       );
       await port.close();
       expect(await outcome).toBe('canceled');
+    } finally {
+      if (port.isOpen) await port.close();
+      await pair.dispose();
+    }
+  });
+
+  it('waits for the poller after a read that emptied the port, and reads at once after one that filled its buffer', async () => {
+    const pair = new VirtualPortPair();
+    await pair.start();
+    // The real read system call, each outcome recorded: a byte count, or EAGAIN for a read that found nothing.
+    const outcomes: Array<number | 'EAGAIN'> = [];
+    const recordingRead: ReadFd = (fd, buffer, offset, length, position) => {
+      try {
+        const bytesRead = readSync(fd, buffer, offset, length, position);
+        outcomes.push(bytesRead);
+        return bytesRead;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') outcomes.push('EAGAIN');
+        throw error;
+      }
+    };
+    const { SerialPort } = await import('serialport');
+    const port = await withEventLoopRead(SerialPort.binding, recordingRead).open({
+      path: pair.scannerSide,
+      baudRate: 9600,
+    });
+    const buffer = Buffer.alloc(1024);
+    const readText = async (length: number): Promise<string> => {
+      const { bytesRead } = await port.read(buffer, 0, length);
+      return buffer.subarray(0, bytesRead).toString();
+    };
+    try {
+      // A fresh port is tried first (bytes may be waiting); it has none yet.
+      const first = readText(buffer.length);
+      pair.write(']Q1PC1:FIRST\r');
+      expect(await first).toBe(']Q1PC1:FIRST\r');
+      // That read took less than its buffer: the next waits for the poller without trying first.
+      const second = readText(buffer.length);
+      pair.write(']Q1PC1:SECOND\r');
+      expect(await second).toBe(']Q1PC1:SECOND\r');
+      expect(outcomes).toEqual(['EAGAIN', 13, 14]);
+
+      // Reads of 4 bytes fill their buffer: each next one reads at once, without the poller, until one comes short.
+      outcomes.length = 0;
+      const head = readText(4);
+      pair.write(']Q1PC1:THIRD\r');
+      let text = await head;
+      let readAtOnce = 0;
+      while (!text.endsWith('\r')) {
+        const filled = outcomes.at(-1) === 4;
+        const next = port.read(buffer, 0, 4);
+        // Settled already (its then runs before a callback queued after it): it did not wait for the poller.
+        const atOnce = await Promise.race([next.then(() => true), Promise.resolve().then(() => false)]);
+        if (filled) expect(atOnce).toBe(true);
+        if (atOnce) readAtOnce++;
+        const { bytesRead } = await next;
+        text += buffer.subarray(0, bytesRead).toString();
+      }
+      expect(text).toBe(']Q1PC1:THIRD\r');
+      expect(readAtOnce).toBeGreaterThan(0);
+      expect(outcomes).not.toContain('EAGAIN');
     } finally {
       if (port.isOpen) await port.close();
       await pair.dispose();
