@@ -1,7 +1,7 @@
 // SerialScanner over MockBinding: splits, port discovery, no udevadm, caps, no-suffix framing, locked ports.
 import pino from 'pino';
 import { SerialPortMock } from 'serialport';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ScannerConfigInput, ScannerConfigSchema } from './config.js';
 import { createScanner } from './factory.js';
 import type { Scan, Scanner, ScannerStatus } from './scanner.js';
@@ -50,6 +50,7 @@ async function start(
 }
 
 afterEach(async () => {
+  vi.useRealTimers();
   await current?.scanner.close();
   current = undefined;
   MockBinding.reset();
@@ -140,6 +141,36 @@ describe('SerialScanner', () => {
     expect(h.statuses[0]!.message).toMatch(/locked/);
     await new Promise<void>((resolve) => holder.close(() => resolve()));
     await until(() => h.scanner.attached, 2000, 'attached once released');
+  });
+
+  it('polls a port named by its path alone by its device node, and lists ports only once the node is gone', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    MockBinding.createPort('/dev/ttyS8');
+    const inner = new UnpluggableMockBinding();
+    let listings = 0; // on Linux each one spawns udevadm
+    const binding: SerialBinding = {
+      list: () => {
+        listings++;
+        return inner.list();
+      },
+      open: (options) => inner.open(options),
+    };
+    let nodeThere = true;
+    let nodeChecks = 0;
+    const h = await start({ path: '/dev/ttyS8', presencePollMs: 1000 }, binding, async () => {
+      nodeChecks++;
+      return nodeThere;
+    });
+    expect(h.scanner.attached).toBe(true);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(nodeChecks).toBeGreaterThanOrEqual(5);
+    expect(listings).toBe(0);
+    // Pulled without an error on the stream: the node goes, and the list (which no longer has it) is asked.
+    nodeThere = false;
+    inner.unplug('/dev/ttyS8');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(listings).toBeGreaterThan(0);
+    expect(h.statuses).toContainEqual(expect.objectContaining({ status: 'detached', code: 'E_OFFLINE' }));
   });
 
   it('is a SerialScanner', async () => {

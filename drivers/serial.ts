@@ -1,6 +1,7 @@
 // The serial scanner (RS-232 or USB-CDC) over serialport: a SerialPortStream on an injectable binding
 // (the native one by default, MockBinding in tests), framed by serial-framer. A disconnect 'close'
-// from the stream, or the port vanishing from the device list, is an unplug.
+// from the stream, or the port vanishing from the device list (for a port named by its path alone, its
+// device node), is an unplug.
 import { access } from 'node:fs/promises';
 import { SerialPortStream } from '@serialport/stream';
 import type { AimPrefixMode } from './aim.js';
@@ -87,6 +88,7 @@ export class SerialScanner extends DeviceScanner {
 
   protected override async enumerate(): Promise<readonly string[]> {
     const { selector } = this.#options;
+    if (await this.#nodeOfPathAlone()) return [selector.path!];
     const binding = await this.#options.loadBinding();
     const listed = await binding.list().catch((): PortInfo[] => []);
     const paths = listed.filter((port) => matchesPort(selector, port)).map((port) => port.path);
@@ -100,8 +102,21 @@ export class SerialScanner extends DeviceScanner {
     return paths;
   }
 
+  /**
+   * Whether the port is named by its path alone and its device node is there: then it is present, and the port
+   * list is not asked. On Linux that list spawns udevadm, which holds the event loop 1–3 ms at every presence poll
+   * (a scan arriving meanwhile waits); it is asked when the node is missing (MockBinding's ports have none).
+   */
+  async #nodeOfPathAlone(): Promise<boolean> {
+    const { path, vendorId, productId, serialNumber } = this.#options.selector;
+    if (path === undefined || vendorId !== undefined || productId !== undefined || serialNumber !== undefined)
+      return false;
+    return this.#pathExists(path);
+  }
+
   async #resolvePath(binding: SerialBinding): Promise<string> {
     const { selector } = this.#options;
+    if (await this.#nodeOfPathAlone()) return selector.path!;
     let ports: PortInfo[] = [];
     let listError: unknown;
     try {
