@@ -71,7 +71,7 @@ const SCENARIOS: Scenario[] = [
     script: 'bench/sync-backlog.js',
     args: [],
     quickArgs: ['--entries', '20000'],
-    summary: false,
+    summary: true,
   },
   {
     name: 'freeze-propagation',
