@@ -103,6 +103,8 @@ const FLOOR_PAYMENTS = { path: '/pay', ok: (status: number) => status === 201 };
 /** POST {payCode} with a fresh code each, registers taken in turn; an answer counts when the target's ok says so. */
 class PaymentDriver {
   lastRate = 0;
+  /** The last run used every code it had, so its rate is a floor of what the server does: make more next time. */
+  lastExhausted = false;
   #sequence = 0;
   readonly #setup: GatewaySetup;
   readonly #target: PaymentTarget;
@@ -133,6 +135,7 @@ class PaymentDriver {
       serverPid: this.#target.pid,
     });
     this.lastRate = result.okPerSec;
+    this.lastExhausted = result.exhausted;
     return result;
   }
 
@@ -157,7 +160,7 @@ class PaymentDriver {
 
 /** Enough pre-made codes for a round at the driver's last rate, with room to spare. */
 function codesFor(driver: PaymentDriver): number {
-  return Math.ceil(Math.max(3_000, driver.lastRate * durationSec * 1.5));
+  return Math.ceil(Math.max(3_000, driver.lastRate * durationSec * (driver.lastExhausted ? 3 : 1.5)));
 }
 
 /** The same shape of request to the echo server: same headers, a body of the same size. */
