@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import express from 'express';
 import { commitGroup } from '../gateway/db/commit-group.js';
 import { checkPayCodeAsync, IssuerKeyRing } from '../gateway/paycode/verify.js';
+import { ISSUER_KEYS_SQL, type IssuerKeyRow, toIssuerKey } from '../gateway/payments/issuer-keys.js';
 import { numberOption } from './support.js';
 
 const { values } = parseArgs({
@@ -35,14 +36,7 @@ const maxCodeAgeSec = numberOption(values['max-code-age-sec'], '--max-code-age-s
 function issuerKeys(file: string): IssuerKeyRing {
   const source = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const rows = source.prepare('SELECT kid, public_key, revoked FROM issuer_keys').all() as {
-      kid: number;
-      public_key: string;
-      revoked: number;
-    }[];
-    return new IssuerKeyRing(
-      rows.map((k) => ({ kid: k.kid, publicKey: k.public_key, revoked: k.revoked === 1 })),
-    );
+    return new IssuerKeyRing(source.prepare<[], IssuerKeyRow>(ISSUER_KEYS_SQL).all().map(toIssuerKey));
   } finally {
     source.close();
   }

@@ -3,8 +3,21 @@
 // the risk feed updates the table and calls invalidate().
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
-import { IssuerKeyRing } from '../paycode/verify.js';
+import { type IssuerKey, IssuerKeyRing } from '../paycode/verify.js';
 import type { IssuerKeyInfo, WalletClient } from '../wallet-client/wallet-client.js';
+
+/** The trusted keys as the table holds them; `toIssuerKey` reads a row (also for readers without a store). */
+export const ISSUER_KEYS_SQL = 'SELECT kid, public_key, revoked FROM issuer_keys';
+
+export interface IssuerKeyRow {
+  kid: number;
+  public_key: string;
+  revoked: number;
+}
+
+export function toIssuerKey(row: IssuerKeyRow): IssuerKey {
+  return { kid: row.kid, publicKey: row.public_key, revoked: row.revoked === 1 };
+}
 
 export interface IssuerKeyStoreOptions {
   db: Db;
@@ -26,9 +39,7 @@ export class IssuerKeyStore {
 
   constructor(options: IssuerKeyStoreOptions) {
     this.#options = options;
-    this.#all = options.db.prepare<[], { kid: number; public_key: string; revoked: number }>(
-      'SELECT kid, public_key, revoked FROM issuer_keys',
-    );
+    this.#all = options.db.prepare<[], IssuerKeyRow>(ISSUER_KEYS_SQL);
     this.#upsert = options.db.prepare(
       `INSERT INTO issuer_keys (kid, public_key, revoked, updated_at) VALUES (@kid, @publicKey, @revoked, @now)
        ON CONFLICT (kid) DO UPDATE SET public_key = excluded.public_key,
@@ -38,9 +49,7 @@ export class IssuerKeyStore {
 
   ring(): IssuerKeyRing {
     if (this.#ring === null) {
-      this.#ring = new IssuerKeyRing(
-        this.#all.all().map((k) => ({ kid: k.kid, publicKey: k.public_key, revoked: k.revoked === 1 })),
-      );
+      this.#ring = new IssuerKeyRing(this.#all.all().map(toIssuerKey));
     }
     return this.#ring;
   }
