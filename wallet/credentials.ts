@@ -14,8 +14,13 @@ export function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+/**
+ * A new random secret: 32 bytes, base64url, after a prefix that names its kind (`adm_` for the sandbox admin
+ * key, `sk_` for a store key). The prefix also means a secret never begins with `-`, which a command line would
+ * read as an option (`--admin-key -…`).
+ */
+export function newSecret(prefix: 'adm_' | 'sk_'): string {
+  return prefix + randomBytes(32).toString('base64url');
 }
 
 function sameHash(a: Buffer, b: Buffer): boolean {
@@ -26,7 +31,7 @@ function sameHash(a: Buffer, b: Buffer): boolean {
 export function ensureAdminKey(db: Db, given: string | undefined): string {
   if (given !== undefined && !KEY.test(given))
     throw new RangeError('adminKey: expected 1–512 of A–Z a–z 0–9 . _ ~ + / = -');
-  const key = given ?? getMeta(db, ADMIN_KEY_META) ?? newSecret();
+  const key = given ?? getMeta(db, ADMIN_KEY_META) ?? newSecret('adm_');
   setMeta(db, ADMIN_KEY_META, key);
   return key;
 }
@@ -50,7 +55,7 @@ export function createStoreKey(
   const grace = options.previousKeyGraceSec ?? 0;
   if (!Number.isInteger(grace) || grace < 0 || grace > PREVIOUS_KEY_GRACE_SEC_MAX)
     throw new RangeError(`previousKeyGraceSec: 0 to ${PREVIOUS_KEY_GRACE_SEC_MAX}`);
-  const storeKey = newSecret();
+  const storeKey = newSecret('sk_');
   const keySha256 = sha256(storeKey).toString('hex');
   const previous = one<{ key_sha256: string }>(
     db,
