@@ -35,7 +35,10 @@ export interface StackOptions {
   config?: Partial<ConfigInput>;
   /** The wallet URL the gateway is given, from the wallet's own (e.g. a link the test can cut: wallet-link.ts). */
   walletUrl?: (url: string) => string | Promise<string>;
-  /** The gateway's clock, unix ms. */
+  /**
+   * The gateway's clock, unix ms; the wallet keeps the same time (in seconds), so that codes stamped with it are
+   * never older or newer at the wallet than at the gateway, however far a test moves it.
+   */
   now?: () => number;
 }
 
@@ -67,6 +70,10 @@ export function nowSec(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+function walletClock(now: () => number): () => number {
+  return () => Math.floor(now() / 1000);
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tillgate-stack-'));
   const walletLogs: string[] = [];
@@ -74,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dbPath: join(dir, 'wallet.sqlite'),
     port: 0,
     logger: createLogger({ level: 'debug', destination: sink(walletLogs), name: 'wallet' }),
+    ...(options.now === undefined ? {} : { clock: walletClock(options.now) }),
   });
   const { storeId, storeKey } = createStore(wallet, 'store-1');
   const laneCount = options.lanes ?? 2;
