@@ -203,6 +203,27 @@ describe('LedgerUploader', () => {
     expect(marked[2]!.slice(0, 2)).toEqual(['done', 'done']);
   });
 
+  it('ends a drain with a batch short of the bound: entries written meanwhile wait for the next pass', async () => {
+    const c = await f.customer(100_000);
+    for (let i = 0; i < 3; i++) f.offline(c, 100);
+    const sent: number[][] = [];
+    const busyStore = wrapWallet(f.wallet, {
+      uploadBatch: (batch, signal) => {
+        sent.push(batch.entries.map((e) => e.seq));
+        // Payments decided while the batch is at the wallet, as at a store that keeps selling.
+        if (sent.length === 2) for (let i = 0; i < 2; i++) f.offline(c, 100);
+        return f.wallet.uploadBatch(batch, signal);
+      },
+    });
+    const u = uploader(busyStore);
+    expect(await u.drain(new AbortController().signal, KEEP_GOING)).toEqual({ kind: 'idle' });
+    expect(sent).toEqual([[1, 2], [3]]);
+    expect(f.outbox().map((r) => r.status)).toEqual(['done', 'done', 'done', 'pending', 'pending']);
+    expect(await u.drain(new AbortController().signal, KEEP_GOING)).toEqual({ kind: 'idle' });
+    expect(sent).toEqual([[1, 2], [3], [4, 5]]);
+    expect(f.outbox().every((r) => r.status === 'done')).toBe(true);
+  });
+
   it('after a failed send in a drain, the answered batches are marked and the failed one goes first again', async () => {
     const c = await f.customer(100_000);
     for (let i = 0; i < 6; i++) f.offline(c, 100);

@@ -1,9 +1,9 @@
 // The ledger uploader (CONTRACT §3.2): takes `ledger_entry` outbox rows in seq order, one bounded batch at a time,
 // persists the batch (id and seq range) before the first send so that a retry after any crash resends the same
 // batch id with the same entries, and marks every row settled or rejected from the wallet's answer in one transaction.
-// drain() keeps the wallet busy: while one batch is at the wallet, the rows of the batch before it are marked and
-// the batch after it is read and saved (still one batch in flight, in order). A 409 chain_broken stops uploading
-// and is recorded for status, metrics and a loud log line.
+// drain() keeps the wallet busy through a backlog: while one full batch is at the wallet, the rows of the batch before
+// it are marked and the batch after it is read and saved (still one batch in flight, in order); a batch short of the
+// bound ends the drain. A 409 chain_broken stops uploading and is recorded for status, metrics and a loud log line.
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import { commitGroup } from '../gateway/db/commit-group.js';
@@ -160,31 +160,37 @@ export class LedgerUploader {
   }
 
   /**
-   * Sends batch after batch until none is left, one in flight at a time and in order, as step() would. While a
-   * batch is at the wallet, one transaction marks the rows of the batch answered before it and saves the batch
+   * Sends batch after batch while they are full, one in flight at a time and in order, as step() would. While a
+   * full batch is at the wallet, one transaction marks the rows of the batch answered before it and saves the batch
    * after it (saved before it is sent, as always). A crash before that transaction leaves the answered batch open:
-   * it is resent with the same id, and the wallet answers it with its first answer. Every answered batch is marked
-   * before drain() returns.
+   * it is resent with the same id, and the wallet answers it with its first answer. A batch short of the bound took
+   * every entry that was waiting, so the drain ends with it: the entries of payments decided while it was at the
+   * wallet are gathered for the next pass (sync/index.ts) rather than chased at once in a batch of one or two — at a
+   * busy store that chase was a second upload per gather window, a durable transaction at the wallet beside the
+   * authorizations and one more on this event loop. Every answered batch is marked before drain() returns.
    */
   async drain(signal: AbortSignal, hooks: DrainHooks): Promise<DrainEnd> {
     let answered: Answered | null = null;
+    let caughtUp = false;
     try {
       for (;;) {
         if (signal.aborted || !hooks.mayContinue()) return { kind: 'stopped' };
         const batch = await this.#takeBatch(answered?.step.lastSeq ?? 0);
         if (batch === null) return { kind: 'idle' };
+        caughtUp = batch.entries.length < this.#deps.config.batchEntriesMax;
         const outcome = await this.#send(batch, signal, () => {
           const previous = answered;
           answered = null;
-          this.#prepared = this.#record(previous, batch.entries.at(-1)!.seq);
+          this.#prepared = this.#record(previous, caughtUp ? null : batch.entries.at(-1)!.seq);
           if (this.#prepared !== null) this.#deps.wallet.prepareBatch?.(this.#request(this.#prepared));
         });
         if (outcome.kind !== 'answered') return outcome;
         answered = outcome.answered;
         hooks.onBatch(answered.step);
+        if (caughtUp) return { kind: 'idle' };
       }
     } finally {
-      if (answered !== null) this.#prepared = this.#record(answered, 0);
+      if (answered !== null) this.#prepared = this.#record(answered, caughtUp ? null : 0);
     }
   }
 
@@ -274,13 +280,14 @@ export class LedgerUploader {
 
   /**
    * Marks the answered batch's rows (if any) and, in the same transaction (one commit per batch), saves the batch
-   * after `afterSeq` so that it can be sent at once; returns that batch.
+   * after `afterSeq` so that it can be sent at once; returns that batch. `afterSeq` null: no next batch now.
    */
-  #record(answered: Answered | null, afterSeq: number): Batch | null {
+  #record(answered: Answered | null, afterSeq: number | null): Batch | null {
+    if (answered === null && afterSeq === null) return null;
     const now = this.#deps.now();
     const next = this.#deps.db.transaction(() => {
       if (answered !== null) this.#markRows(answered, now);
-      return this.#nextBatch(afterSeq);
+      return afterSeq === null ? null : this.#nextBatch(afterSeq);
     })();
     if (answered !== null) this.#logLosses(answered.batch.batchId, answered.losses);
     return next;
