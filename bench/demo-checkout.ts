@@ -4,19 +4,22 @@
 //   scan:    POST /v1/payments, the lane's scanner reads the code, long poll until approved;
 //   payCode: POST /v1/payments with the code the register read itself (answer = decision);
 //   baseline: GET /healthz on the same gateway (the HTTP round trip floor).
-// Usage: node dist/bench/demo-checkout.js [--loops 200] [--port 18420]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readDemoFile } from '../gateway/cli/demo-file.js';
 import { PhoneStore } from '../gateway/cli/phone-store.js';
 import { SandboxPhone } from '../wallet/sandbox-phone.js';
-import { distPath, median, percentile, printTable, waitFor } from './support.js';
+import { benchArgs, distPath, median, percentile, printTable, waitFor } from './support.js';
 
-const { values } = parseArgs({
-  options: { loops: { type: 'string', default: '200' }, port: { type: 'string', default: '18420' } },
+const USAGE = `Usage: node dist/bench/demo-checkout.js [--loops 200] [--port 18420]
+  -h, --help  this text
+
+How long a paid demo checkout takes end to end on loopback, by lane scan and by payCode, against GET /healthz.`;
+const { values } = benchArgs(USAGE, {
+  loops: { type: 'string', default: '200' },
+  port: { type: 'string', default: '18420' },
 });
 const loops = Number(values.loops);
 const port = Number(values.port);

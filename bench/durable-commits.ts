@@ -1,21 +1,30 @@
 // Scenario 3, the raw durable commit ceiling: single-row SQLite commits per second with WAL + synchronous=FULL on the
 // disk the gateway uses (the temp dir), and, in the same rounds, one ledger entry + outbox row per commit through the
 // real Ledger — so the gateway's rates can be read against what the disk allows. Rounds alternate the two.
-// Usage: node dist/bench/durable-commits.js [--duration 12] [--rounds 3] [--seed 1] [--summary FILE]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openLedgerCommits, openRawCommitTable, timeCommits } from './commit-probe.js';
-import { fixed, median, numberOption, percentile, printRows, seededRandom, writeSummary } from './support.js';
+import {
+  benchArgs,
+  fixed,
+  median,
+  numberOption,
+  percentile,
+  printRows,
+  seededRandom,
+  writeSummary,
+} from './support.js';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    seed: { type: 'string' },
-    summary: { type: 'string' },
-  },
+const USAGE = `Usage: node dist/bench/durable-commits.js [--duration 12] [--rounds 3] [--seed 1] [--summary FILE]
+  -h, --help  this text
+
+Single-row durable commits/s (WAL + synchronous=FULL) and ledger entry + outbox row commits/s, alternating rounds.`;
+const { values } = benchArgs(USAGE, {
+  duration: { type: 'string' },
+  rounds: { type: 'string' },
+  seed: { type: 'string' },
+  summary: { type: 'string' },
 });
 const durationSec = numberOption(values.duration, '--duration', 12);
 const rounds = Math.round(numberOption(values.rounds, '--rounds', 3));

@@ -4,11 +4,9 @@
 // sync/ running inside it) are separate processes. Baseline in the same run: a bare long-poll client of the same
 // feed in this process (no SQLite, no gateway), which shows what the wallet's feed itself allows. One freeze at a
 // time, each on a fresh account, a seeded pause between them; p99 over --freezes (default 100).
-// Usage: node dist/bench/freeze-propagation.js [--freezes 100] [--seed 1] [--keep] [--summary FILE]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openDatabase } from '../gateway/db/open.js';
 import { databasePath } from '../gateway/gateway.js';
 import {
@@ -19,15 +17,26 @@ import {
   writeGatewayConfig,
 } from './bench-store.js';
 import { type BenchChild, killAll, printLogTails } from './children.js';
-import { fixed, numberOption, percentile, printRows, seededRandom, sleep, writeSummary } from './support.js';
+import {
+  benchArgs,
+  fixed,
+  numberOption,
+  percentile,
+  printRows,
+  seededRandom,
+  sleep,
+  writeSummary,
+} from './support.js';
 
-const { values } = parseArgs({
-  options: {
-    freezes: { type: 'string' },
-    seed: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    summary: { type: 'string' },
-  },
+const USAGE = `Usage: node dist/bench/freeze-propagation.js [--freezes 100] [--seed 1] [--keep] [--summary FILE]
+  -h, --help  this text
+
+Freeze at the sandbox wallet -> the gateway's deny-list, p99 over --freezes, against a bare long-poll client.`;
+const { values } = benchArgs(USAGE, {
+  freezes: { type: 'string' },
+  seed: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  summary: { type: 'string' },
 });
 const freezes = Math.round(numberOption(values.freezes, '--freezes', 100));
 const random = seededRandom(numberOption(values.seed, '--seed', 1));

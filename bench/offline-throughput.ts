@@ -8,12 +8,9 @@
 // checks 1–7 and a group-committed durable row. Rounds take the three in turn (the order rotated each round); the
 // figure is median(gateway) ÷ median(echo), and the floor's share of the echo says how much of that ceiling is
 // within reach at all on this machine. A short raw durable-commit probe closes the run.
-// Usage: node dist/bench/offline-throughput.js [--duration 6] [--rounds 3] [--connections 16] [--devices 200]
-//   [--lanes 8] [--seed 1] [--cpu-prof DIR] [--keep] [--summary FILE]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openDatabase } from '../gateway/db/open.js';
 import { databasePath } from '../gateway/gateway.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
@@ -34,20 +31,29 @@ import {
 import { type BenchChild, firstJsonLine, killAll, printLogTails, spawnNode } from './children.js';
 import { closedLoop, type LoadRequest, type LoadResult } from './closed-loop.js';
 import { openRawCommitTable, timeCommits } from './commit-probe.js';
-import { fixed, median, numberOption, printRows, seededRandom, writeSummary } from './support.js';
+import {
+  benchArgs,
+  fixed,
+  median,
+  numberOption,
+  printRows,
+  RUN_OPTIONS,
+  seededRandom,
+  writeSummary,
+} from './support.js';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    connections: { type: 'string' },
-    devices: { type: 'string' },
-    lanes: { type: 'string' },
-    seed: { type: 'string' },
-    'cpu-prof': { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    summary: { type: 'string' },
-  },
+const USAGE = `Usage: node dist/bench/offline-throughput.js [--duration 6] [--rounds 3] [--connections 16] [--devices 200]
+  [--lanes 8] [--seed 1] [--cpu-prof DIR] [--keep] [--summary FILE]
+  -h, --help  this text
+
+Offline approvals/s through the register API, every approval durable, against an Express JSON echo and the floor server.`;
+const { values } = benchArgs(USAGE, {
+  duration: { type: 'string' },
+  rounds: { type: 'string' },
+  connections: { type: 'string' },
+  devices: { type: 'string' },
+  lanes: { type: 'string' },
+  ...RUN_OPTIONS,
 });
 const durationSec = numberOption(values.duration, '--duration', 6);
 const rounds = Math.round(numberOption(values.rounds, '--rounds', 3));

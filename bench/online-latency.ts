@@ -7,13 +7,10 @@
 // percentile(wallet), p50 and p99; the target is added p99 ≤ 2 ms. Also in the run: single-row durable commits on the
 // same disk, since the gateway's path holds durable commits by design (the reservation before the wallet is asked,
 // the decision before the register is answered).
-// Usage: node dist/bench/online-latency.js [--rate 200] [--duration 24] [--block 3] [--devices 100] [--lanes 4]
-//   [--seed 1] [--cpu-prof DIR] [--keep] [--summary FILE]
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { SandboxPhone } from '../wallet/sandbox-phone.js';
 import {
   CURRENCY,
@@ -30,28 +27,30 @@ import { type BenchChild, killAll, printLogTails } from './children.js';
 import { openRawCommitTable, timeCommits } from './commit-probe.js';
 import { agent, type OpenLoopResult, openLoop, type TimedRequest } from './open-loop.js';
 import {
+  benchArgs,
   fixed,
   numberOption,
   percentile,
   printRows,
+  RUN_OPTIONS,
   seededRandom,
   sleep,
   waitFor,
   writeSummary,
 } from './support.js';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    block: { type: 'string' },
-    devices: { type: 'string' },
-    lanes: { type: 'string' },
-    seed: { type: 'string' },
-    'cpu-prof': { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    summary: { type: 'string' },
-  },
+const USAGE = `Usage: node dist/bench/online-latency.js [--rate 200] [--duration 24] [--block 3] [--devices 100] [--lanes 4]
+  [--seed 1] [--cpu-prof DIR] [--keep] [--summary FILE]
+  -h, --help  this text
+
+The latency the gateway adds on top of the wallet's own time, p50/p99 at a fixed rate (open loop).`;
+const { values } = benchArgs(USAGE, {
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  block: { type: 'string' },
+  devices: { type: 'string' },
+  lanes: { type: 'string' },
+  ...RUN_OPTIONS,
 });
 const rate = numberOption(values.rate, '--rate', 200);
 const durationSec = numberOption(values.duration, '--duration', 24);

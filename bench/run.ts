@@ -1,15 +1,12 @@
 // `npm run bench`: every scenario in sequence, each a child process with its own output, then one summary of the
 // figures each left behind (--summary FILE) with its baseline, ratio and target. The machine and the command come
 // first, for docs/benchmarks.md. Scenarios written elsewhere (bench/sync-*.ts) are run by file name when built.
-// Usage: node dist/bench/run.js [--only a,b] [--skip a,b] [--quick]
-//   --quick   shorter runs of every scenario (a smoke run; not for docs/benchmarks.md)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { killAll, spawnNode } from './children.js';
-import { distPath, fixed, printRows, type ScenarioSummary } from './support.js';
+import { benchArgs, distPath, fixed, printRows, type ScenarioSummary } from './support.js';
 
 interface Scenario {
   name: string;
@@ -82,12 +79,15 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    skip: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-  },
+const USAGE = `Usage: node dist/bench/run.js [--only a,b] [--skip a,b] [--quick]
+  --quick   shorter runs of every scenario (a smoke run; not for docs/benchmarks.md)
+  -h, --help  this text
+
+Every scenario in sequence, then one summary table (figure, baseline, ratio, target).`;
+const { values } = benchArgs(USAGE, {
+  only: { type: 'string' },
+  skip: { type: 'string' },
+  quick: { type: 'boolean', default: false },
 });
 const only = values.only?.split(',');
 const skip = values.skip?.split(',') ?? [];

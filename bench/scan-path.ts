@@ -19,7 +19,6 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SerialPortStream } from '@serialport/stream';
 import pino from 'pino';
 import { loadNativeSerialBinding } from '../drivers/serial.js';
@@ -41,6 +40,7 @@ import {
 import { type BenchChild, killAll, printLogTails } from './children.js';
 import { openRawCommitTable, timeCommits } from './commit-probe.js';
 import {
+  benchArgs,
   fixed,
   numberOption,
   percentile,
@@ -51,15 +51,6 @@ import {
   writeSummary,
 } from './support.js';
 
-const { values } = parseArgs({
-  options: {
-    scans: { type: 'string' },
-    seed: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    summary: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
 const USAGE = `Usage: node dist/bench/scan-path.js [options]
 
 Last byte of a scan -> the payment out of awaiting_scan, for a serial scanner on a socat pty pair and a
@@ -70,10 +61,12 @@ keyboard-wedge scanner, with the raw pty transit and one durable commit as basel
   --keep          keep the run directory (gateway log, databases)
   --summary FILE  write the summary rows as JSON (used by bench/run.js)
   -h, --help      this text`;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = benchArgs(USAGE, {
+  scans: { type: 'string' },
+  seed: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  summary: { type: 'string' },
+});
 // Without socat there is no pty pair: the run stops before it makes a directory or starts a process.
 if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error !== undefined) {
   console.error(

@@ -6,31 +6,31 @@
 // server (the floor of any Node HTTP process), the gateway on an empty ledger (the baseline), the gateway on the big one.
 // Building 1,000,000 entries takes minutes, so the file is kept in --cache DIR (default <tmp>/tillgate-bench-cache,
 // named by entry count and schema version) and copied for each run; --rebuild makes it again.
-// Usage: node dist/bench/startup.js [--entries 1000000] [--rounds 5] [--cache DIR] [--rebuild] [--keep]
-//   [--cpu-prof DIR] [--summary FILE]
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { MIGRATIONS } from '../gateway/db/migrations.js';
 import { openDatabase } from '../gateway/db/open.js';
 import { databasePath } from '../gateway/gateway.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
 import { freePort, type GatewaySetup, startGatewayProcess, writeGatewayConfig } from './bench-store.js';
 import { type BenchChild, cpuTimeMs, killAll, printLogTails, spawnNode, waitUntilOk } from './children.js';
-import { fixed, median, numberOption, printRows, writeSummary } from './support.js';
+import { benchArgs, fixed, median, numberOption, printRows, writeSummary } from './support.js';
 
-const { values } = parseArgs({
-  options: {
-    entries: { type: 'string' },
-    rounds: { type: 'string' },
-    cache: { type: 'string' },
-    rebuild: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-    summary: { type: 'string' },
-  },
+const USAGE = `Usage: node dist/bench/startup.js [--entries 1000000] [--rounds 5] [--cache DIR] [--rebuild] [--keep]
+  [--cpu-prof DIR] [--summary FILE]
+  -h, --help  this text
+
+Spawn -> first 200 from /readyz with a 1,000,000-entry ledger, against an empty ledger and a bare Express server.`;
+const { values } = benchArgs(USAGE, {
+  entries: { type: 'string' },
+  rounds: { type: 'string' },
+  cache: { type: 'string' },
+  rebuild: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
+  summary: { type: 'string' },
 });
 const entries = Math.round(numberOption(values.entries, '--entries', 1_000_000));
 const rounds = Math.round(numberOption(values.rounds, '--rounds', 5));

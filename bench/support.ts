@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A path inside dist/ (benchmarks run compiled, from dist/bench/). */
 export function distPath(relative: string): string {
@@ -71,11 +72,45 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Positive number from an option string; a bad value is a usage error, not a silent default. */
+/** Prints the problem and the usage to stderr and exits 2, as a command line's usage error does. */
+export function usageExit(message: string, usage?: string): never {
+  console.error(usage === undefined ? `${message} (--help lists the options)` : `${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+/**
+ * A bench script's options: `-h`/`--help` prints `usage` and exits 0; an unknown option or a missing value prints
+ * what was wrong and the usage, and exits 2 (no stack trace).
+ */
+export function benchArgs<const T extends NonNullable<ParseArgsConfig['options']>>(
+  usage: string,
+  options: T,
+) {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(usage);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    return usageExit(error instanceof Error ? error.message : String(error), usage);
+  }
+}
+
+/** Options most scenarios take: the seed, a run directory kept, the summary for run.ts, CPU profiles. */
+export const RUN_OPTIONS = {
+  seed: { type: 'string' },
+  'cpu-prof': { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  summary: { type: 'string' },
+} as const;
+
+/** Positive number from an option string; a bad value is a usage error (exit 2), not a silent default. */
 export function numberOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number, got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0) usageExit(`${name}: expected a positive number, got "${value}"`);
   return n;
 }
 

@@ -7,14 +7,11 @@
 // empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor). Also the CPU time per entry of each
 // side (the uploader's own process.cpuUsage(), the wallet's from /proc over the upload), steadier than the time on a
 // shared machine.
-// Usage: node dist/bench/sync-backlog.js [--entries 1000000] [--accounts 100] [--batch 1000] [--keep] [--summary FILE]
-//   [--cpu-prof DIR] (both children write V8 CPU profiles there: node --cpu-prof --cpu-prof-dir DIR)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import type { ConfigInput } from '../gateway/config.js';
 import { openDatabase } from '../gateway/db/open.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
@@ -22,7 +19,7 @@ import { HttpWalletClient } from '../gateway/wallet-client/http-wallet-client.js
 import { syncStatus } from '../sync/status.js';
 import { runSyncCommand } from '../sync/sync-command.js';
 import { SandboxPhone } from '../wallet/sandbox-phone.js';
-import { distPath, writeSummary } from './support.js';
+import { benchArgs, distPath, writeSummary } from './support.js';
 
 const BUILD_CHUNK = 100_000;
 const AMOUNT = 100;
@@ -40,17 +37,20 @@ interface Customer {
   deviceId: string;
 }
 
-const { values } = parseArgs({
-  options: {
-    entries: { type: 'string', default: '1000000' },
-    accounts: { type: 'string', default: '100' },
-    batch: { type: 'string', default: '1000' },
-    role: { type: 'string' },
-    config: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    summary: { type: 'string' },
-    'cpu-prof': { type: 'string' },
-  },
+const USAGE = `Usage: node dist/bench/sync-backlog.js [--entries 1000000] [--accounts 100] [--batch 1000] [--keep] [--summary FILE]
+  [--cpu-prof DIR] (both children write V8 CPU profiles there: node --cpu-prof --cpu-prof-dir DIR)
+
+\`tillgate sync\` uploading a backlog of --entries ledger entries to the sandbox wallet: time, entries/s, peak RSS.
+  -h, --help  this text`;
+const { values } = benchArgs(USAGE, {
+  entries: { type: 'string', default: '1000000' },
+  accounts: { type: 'string', default: '100' },
+  batch: { type: 'string', default: '1000' },
+  role: { type: 'string' },
+  config: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  summary: { type: 'string' },
+  'cpu-prof': { type: 'string' },
 });
 
 /** Node flags for the two children: a CPU profile each when asked. */
