@@ -347,6 +347,19 @@ describe('the offline decision', () => {
     expect(kinds.map((k) => k.kind)).toEqual(['ledger_entry']);
   });
 
+  it('remembers the certificate figures once: a repeat writes nothing, a change is written', () => {
+    const remembered = () => db.prepare('SELECT * FROM offline_devices WHERE device_id = ?').get(DEVICE_A);
+    fixture.acceptance.decide(authorizing(100, DEVICE_A), certificate(DEVICE_A));
+    expect(remembered()).toMatchObject({ offline_limit: 10_000, updated_at: T0 });
+    clock += 60_000;
+    fixture.acceptance.decide(authorizing(100, DEVICE_A), certificate(DEVICE_A));
+    // Unchanged, so not written again: no page of this table in the decision's commit.
+    expect(remembered()).toMatchObject({ offline_limit: 10_000, updated_at: T0 });
+    clock += 60_000;
+    fixture.acceptance.decide(authorizing(100, DEVICE_A), { ...certificate(DEVICE_A), offlineLimit: 7_000 });
+    expect(remembered()).toMatchObject({ offline_limit: 7_000, updated_at: T0 + 120_000 });
+  });
+
   it('declines over a limit with a reversal entry and a reversal call queued', () => {
     const id = authorizing(5_001, DEVICE_A);
     const decided = fixture.acceptance.decide(id, certificate(DEVICE_A))!;

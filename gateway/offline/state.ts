@@ -43,7 +43,9 @@ export const OFFLINE_SQL = {
   rememberDevice: `INSERT INTO offline_devices (device_id, account_id, offline_limit, enrolled_at, updated_at)
     VALUES (@deviceId, @accountId, @offlineLimit, @enrolledAt, @now)
     ON CONFLICT (device_id) DO UPDATE SET account_id = excluded.account_id, offline_limit = excluded.offline_limit,
-      enrolled_at = excluded.enrolled_at, updated_at = excluded.updated_at`,
+      enrolled_at = excluded.enrolled_at, updated_at = excluded.updated_at
+    WHERE (account_id, offline_limit, enrolled_at)
+      IS NOT (excluded.account_id, excluded.offline_limit, excluded.enrolled_at)`,
   // Only paying payments are in the window (migration 4 takes the others out), so the index answers it alone.
   velocity: `SELECT lane_id, count(*) AS n FROM account_activity WHERE account_id = ? AND at > ? GROUP BY lane_id`,
   recordActivity: `INSERT INTO account_activity (payment_id, account_id, lane_id, at)
