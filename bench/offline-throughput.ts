@@ -164,9 +164,18 @@ class PaymentDriver {
   }
 }
 
-/** Enough pre-made codes for a round at the driver's last rate, with room to spare. */
+/** The fastest the echo ceiling has gone in this run: no server driven the same way can answer faster. */
+let ceilingRate = 0;
+
+/**
+ * Enough pre-made codes for a round, with room to spare: twice the driver's last rate, but never more than the
+ * ceiling's rate allows, and the ceiling's when the last run used up its codes (its rate then says nothing of what
+ * the server could do: it counts the time the driver stood idle).
+ */
 function codesFor(driver: PaymentDriver): number {
-  return Math.ceil(Math.max(3_000, driver.lastRate * durationSec * (driver.lastExhausted ? 3 : 1.5)));
+  const bound = ceilingRate * 1.2;
+  const rate = driver.lastExhausted || driver.lastRate === 0 ? bound : Math.min(bound, driver.lastRate * 2);
+  return Math.ceil(Math.max(3_000, rate * durationSec));
 }
 
 /** The same shape of request to the echo server: same headers, a body of the same size. */
@@ -335,14 +344,16 @@ async function main(): Promise<void> {
       random,
     );
     const floor = new PaymentDriver(setup, { ...floorTarget, ...FLOOR_PAYMENTS }, phones, random);
-    await driver.run(WARMUP_SEC, 3_000);
-    await floor.run(WARMUP_SEC, 3_000);
-    await echoRun(echoTarget, driver.sampleBody(), WARMUP_SEC);
+    ceilingRate = (await echoRun(echoTarget, driver.sampleBody(), WARMUP_SEC)).okPerSec;
+    await driver.run(WARMUP_SEC, Math.ceil((codesFor(driver) / durationSec) * WARMUP_SEC));
+    await floor.run(WARMUP_SEC, Math.ceil((codesFor(floor) / durationSec) * WARMUP_SEC));
 
     const runs: Runs = { echo: [], floor: [], gateway: [] };
     const turns: (() => Promise<void>)[] = [
       async () => {
-        runs.echo.push(await echoRun(echoTarget, driver.sampleBody(), durationSec));
+        const echo = await echoRun(echoTarget, driver.sampleBody(), durationSec);
+        ceilingRate = Math.max(ceilingRate, echo.okPerSec);
+        runs.echo.push(echo);
       },
       async () => {
         runs.floor.push(await floor.run(durationSec, codesFor(floor)));
