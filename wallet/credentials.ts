@@ -1,7 +1,8 @@
 // Who is calling: the sandbox admin key (kept in the database so restarts keep it) and per-store keys
 // (only their SHA-256 is stored). Keys are compared by hash with timingSafeEqual; 401 before any other work.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { newKey } from '../gateway/http/auth.js';
 import type { WalletContext } from './context.js';
 import { type Db, getMeta, one, run, setMeta } from './db.js';
 import { WalletError } from './errors.js';
@@ -14,15 +15,6 @@ export function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-/**
- * A new random secret: 32 bytes, base64url, after a prefix that names its kind (`adm_` for the sandbox admin
- * key, `sk_` for a store key). The prefix also means a secret never begins with `-`, which a command line would
- * read as an option (`--admin-key -…`).
- */
-export function newSecret(prefix: 'adm_' | 'sk_'): string {
-  return prefix + randomBytes(32).toString('base64url');
-}
-
 function sameHash(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
@@ -31,7 +23,7 @@ function sameHash(a: Buffer, b: Buffer): boolean {
 export function ensureAdminKey(db: Db, given: string | undefined): string {
   if (given !== undefined && !KEY.test(given))
     throw new RangeError('adminKey: expected 1–512 of A–Z a–z 0–9 . _ ~ + / = -');
-  const key = given ?? getMeta(db, ADMIN_KEY_META) ?? newSecret('adm_');
+  const key = given ?? getMeta(db, ADMIN_KEY_META) ?? newKey('adm_');
   setMeta(db, ADMIN_KEY_META, key);
   return key;
 }
@@ -55,7 +47,7 @@ export function createStoreKey(
   const grace = options.previousKeyGraceSec ?? 0;
   if (!Number.isInteger(grace) || grace < 0 || grace > PREVIOUS_KEY_GRACE_SEC_MAX)
     throw new RangeError(`previousKeyGraceSec: 0 to ${PREVIOUS_KEY_GRACE_SEC_MAX}`);
-  const storeKey = newSecret('sk_');
+  const storeKey = newKey('sk_');
   const keySha256 = sha256(storeKey).toString('hex');
   const previous = one<{ key_sha256: string }>(
     db,

@@ -1,7 +1,6 @@
 // `tillgate keygen`: a new random register or operator key and the SHA-256 the config holds instead of it
 // (registers[].keySha256, registers[].nextKeySha256 during a rotation, operators[].keySha256).
-import { randomBytes } from 'node:crypto';
-import { sha256Hex } from '../http/auth.js';
+import { newKey, sha256Hex } from '../http/auth.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, type Command, EXIT_OK, printJson, usageError } from './command.js';
 
@@ -26,7 +25,7 @@ async function runKeygen(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS);
   const kind = values.for ?? 'register';
   if (kind !== 'register' && kind !== 'operator') throw usageError('--for must be register or operator');
-  const key = PREFIX[kind] + randomBytes(32).toString('base64url');
+  const key = newKey(PREFIX[kind]);
   const keySha256 = sha256Hex(key);
   if (values.json) printJson(io, { key, keySha256 });
   else {

@@ -2,7 +2,7 @@
 // only hashes). Runs before any body is read, so an unauthenticated caller costs no parsing. Failed attempts
 // drain a token bucket per source address; a source with an empty bucket gets 429 with Retry-After before its
 // key is even hashed, so guessing keys costs the guesser time and the gateway nothing.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { GatewayError } from '../errors.js';
@@ -16,6 +16,15 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * A new random key: 32 bytes, base64url, after a prefix that names its kind (`rk_` register, `op_` operator,
+ * `sk_` store, `adm_` sandbox admin). The prefix also means a key never begins with `-`, which a command line
+ * would read as an option (`--admin-key -…`).
+ */
+export function newKey(prefix: `${string}_`): string {
+  return prefix + randomBytes(32).toString('base64url');
 }
 
 export interface RegisterEntry extends Register {
