@@ -172,10 +172,10 @@ let ceilingRate = 0;
  * ceiling's rate allows, and the ceiling's when the last run used up its codes (its rate then says nothing of what
  * the server could do: it counts the time the driver stood idle).
  */
-function codesFor(driver: PaymentDriver): number {
+function codesFor(driver: PaymentDriver, seconds: number): number {
   const bound = ceilingRate * 1.2;
   const rate = driver.lastExhausted || driver.lastRate === 0 ? bound : Math.min(bound, driver.lastRate * 2);
-  return Math.ceil(Math.max(3_000, rate * durationSec));
+  return Math.ceil(Math.max(3_000, rate * seconds));
 }
 
 /** The same shape of request to the echo server: same headers, a body of the same size. */
@@ -345,8 +345,8 @@ async function main(): Promise<void> {
     );
     const floor = new PaymentDriver(setup, { ...floorTarget, ...FLOOR_PAYMENTS }, phones, random);
     ceilingRate = (await echoRun(echoTarget, driver.sampleBody(), WARMUP_SEC)).okPerSec;
-    await driver.run(WARMUP_SEC, Math.ceil((codesFor(driver) / durationSec) * WARMUP_SEC));
-    await floor.run(WARMUP_SEC, Math.ceil((codesFor(floor) / durationSec) * WARMUP_SEC));
+    await driver.run(WARMUP_SEC, codesFor(driver, WARMUP_SEC));
+    await floor.run(WARMUP_SEC, codesFor(floor, WARMUP_SEC));
 
     const runs: Runs = { echo: [], floor: [], gateway: [] };
     const turns: (() => Promise<void>)[] = [
@@ -356,10 +356,10 @@ async function main(): Promise<void> {
         runs.echo.push(echo);
       },
       async () => {
-        runs.floor.push(await floor.run(durationSec, codesFor(floor)));
+        runs.floor.push(await floor.run(durationSec, codesFor(floor, durationSec)));
       },
       async () => {
-        runs.gateway.push(await driver.run(durationSec, codesFor(driver)));
+        runs.gateway.push(await driver.run(durationSec, codesFor(driver, durationSec)));
       },
     ];
     for (let round = 0; round < rounds; round++) {

@@ -39,9 +39,9 @@ interface Customer {
 
 const USAGE = `Usage: node dist/bench/sync-backlog.js [--entries 1000000] [--accounts 100] [--batch 1000] [--keep] [--summary FILE]
   [--cpu-prof DIR] (both children write V8 CPU profiles there: node --cpu-prof --cpu-prof-dir DIR)
+  -h, --help  this text
 
-\`tillgate sync\` uploading a backlog of --entries ledger entries to the sandbox wallet: time, entries/s, peak RSS.
-  -h, --help  this text`;
+\`tillgate sync\` uploading a backlog of --entries ledger entries to the sandbox wallet: time, entries/s, peak RSS.`;
 const { values } = benchArgs(USAGE, {
   entries: { type: 'string', default: '1000000' },
   accounts: { type: 'string', default: '100' },
