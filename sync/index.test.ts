@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SyncFixture, startSyncFixture, waitFor } from '../test/support/sync-fixture.js';
 import { type RiskEvent, type SyncHandle, startSync } from './index.js';
+import { UPLOADER_LEASE } from './worker.js';
 
 let f: SyncFixture;
 let sync: SyncHandle | null = null;
@@ -92,5 +93,34 @@ describe('startSync', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(handle.status()).toMatchObject({ pending: 1, feed: { refreshedAt: null } });
     expect(await handle.uploadNow()).toMatchObject({ ok: true, entries: 1, settled: 1, pending: 0 });
+  });
+
+  it('holds the uploader lease from pass to pass, renews it only when its slack runs short, and gives it back at stop', async () => {
+    // leaseTtlMs 1,500 with callTimeoutMs 1,000: renewed once less than 1,250 ms are left, i.e. every ~250 ms.
+    const handle = startSync(
+      f.syncOptions({ config: { ...f.config, idleIntervalMs: 20, leaseTtlMs: 1_500 } }),
+    );
+    sync = handle;
+    const lease = f.db.prepare<[string], { holder: string; expires_at: number }>(
+      'SELECT holder, expires_at FROM sync_leases WHERE name = ?',
+    );
+    await waitFor(() => lease.get(UPLOADER_LEASE) !== undefined, 2_000, 'the first pass');
+    const holder = lease.get(UPLOADER_LEASE)!.holder;
+    const expiries = new Set<number>();
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < 1_000) {
+      // Between passes too (one every 20 ms): the lease is never given back while the loop runs, nor let run out.
+      const row = lease.get(UPLOADER_LEASE);
+      expect(row?.holder).toBe(holder);
+      expect(row!.expires_at).toBeGreaterThan(Date.now());
+      expiries.add(row!.expires_at);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // ~50 passes, ~4 renewals (each a commit that waits for the disk; before, a take and a release every pass).
+    expect(expiries.size).toBeGreaterThanOrEqual(2);
+    expect(expiries.size).toBeLessThanOrEqual(7);
+    await handle.stop();
+    sync = null;
+    expect(lease.get(UPLOADER_LEASE)).toBeUndefined();
   });
 });

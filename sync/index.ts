@@ -52,7 +52,7 @@ export function startSync(options: StartSyncOptions): SyncHandle {
   const random = options.random ?? Math.random;
   const logger = options.logger.child({ module: 'sync' });
   const deps = { ...options, logger, now, random };
-  const worker = new SyncWorker(deps);
+  const worker = new SyncWorker({ ...deps, holdLease: true });
   const follower = new RiskFeedFollower({ ...deps, onApplied: options.onFeedApplied });
   const registry = options.registry ?? new Registry();
   const status = (): SyncStatus => syncStatus(options.db, now());
@@ -128,6 +128,7 @@ class UploadLoop {
     this.#stopping.abort();
     await this.#running;
     await this.#tail;
+    this.#worker.releaseLease();
   }
 
   /** Passes never overlap in one process: each waits for the one before. */

@@ -45,6 +45,12 @@ export interface WorkerDeps {
   now: () => number;
   random: () => number;
   onRefundSettled?: RefundSettled | undefined;
+  /**
+   * Keep the lease from one pass to the next (the gateway's loop, which passes every `idleIntervalMs`), renewed only
+   * once half its slack over a call has gone, and given back by `releaseLease()`; without it (`tillgate sync`), each
+   * pass takes the lease and gives it back. Each take, renewal and release is a commit that waits for the disk.
+   */
+  holdLease?: boolean;
 }
 
 export class SyncWorker {
@@ -52,13 +58,16 @@ export class SyncWorker {
   readonly #uploader: LedgerUploader;
   readonly #calls: CallSender;
   readonly #countPending;
-  readonly #config: SyncConfig;
+  readonly #holdLease: boolean;
+  /** A lease that still runs this long outlives the next call's deadline: it is not renewed before that call. */
+  readonly #heldForCallMs: number;
   #chainBroken: ChainBrokenInfo | null = null;
 
   constructor(deps: WorkerDeps) {
     const { db, config } = deps;
-    this.#config = config;
     this.lease = new Lease(db, UPLOADER_LEASE, config.leaseTtlMs, deps.now);
+    this.#holdLease = deps.holdLease ?? false;
+    this.#heldForCallMs = (config.leaseTtlMs + config.callTimeoutMs) / 2;
     this.#uploader = new LedgerUploader(deps);
     this.#calls = new CallSender({
       ...deps,
@@ -83,7 +92,7 @@ export class SyncWorker {
   async pass(signal: AbortSignal, options: PassOptions = {}): Promise<UploadSummary> {
     const startedAt = performance.now();
     const summary = emptySummary();
-    if (!this.lease.acquire()) {
+    if (!this.lease.acquire(this.#holdLease ? this.#heldForCallMs : undefined)) {
       const holder = this.lease.current();
       return this.#finish(summary, startedAt, holder === null ? {} : { ok: false, leaseBusy: holder });
     }
@@ -91,20 +100,23 @@ export class SyncWorker {
       if (this.#chainBroken === null || options.retryBrokenChain) await this.#drain(signal, summary, options);
       if (!signal.aborted) await this.#sendCalls(signal, summary);
     } finally {
-      this.lease.release();
+      if (!this.#holdLease) this.lease.release();
     }
     return this.#finish(summary, startedAt, {});
+  }
+
+  /** Gives the lease back (a worker that holds it between passes, when it stops), so another process need not wait. */
+  releaseLease(): void {
+    this.lease.release();
   }
 
   async #drain(signal: AbortSignal, summary: UploadSummary, options: PassOptions): Promise<void> {
     // Renewed once half of the lease's slack over one call has gone, not before every batch: at each send the
     // lease still outlives the call's deadline.
-    const { leaseTtlMs, callTimeoutMs } = this.#config;
-    const heldForCallMs = (leaseTtlMs + callTimeoutMs) / 2;
     let leaseLost = false;
     const end = await this.#uploader.drain(signal, {
       mayContinue: () => {
-        leaseLost = !this.lease.acquire(heldForCallMs);
+        leaseLost = !this.lease.acquire(this.#heldForCallMs);
         return !leaseLost;
       },
       onBatch: (step) => {
@@ -128,7 +140,9 @@ export class SyncWorker {
 
   async #sendCalls(signal: AbortSignal, summary: UploadSummary): Promise<void> {
     // Refunds wait for their authorization's upload, unless uploads are stopped by a broken chain.
-    summary.calls = await this.#calls.sendDue(signal, this.#chainBroken === null, () => this.lease.acquire());
+    summary.calls = await this.#calls.sendDue(signal, this.#chainBroken === null, () =>
+      this.lease.acquire(this.#heldForCallMs),
+    );
     if (summary.calls.failed > 0)
       fail(summary, `${summary.calls.failed} reversal/refund call(s) failed; retrying later`);
   }
