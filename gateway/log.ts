@@ -50,6 +50,17 @@ export function createLogger(options: LogOptions = {}): Logger {
   );
 }
 
+/**
+ * The service's stdout (`tillgate start`): lines go to a buffer that libuv's thread pool writes out, so that no log
+ * line is a write(2) on the event loop the payments share, and a burst of lines leaves in one write. Whatever is
+ * still buffered is written synchronously when the process exits (pino registers that), also after an uncaught
+ * exception; only a SIGKILL can lose the last few milliseconds of lines. Logs are diagnostics: the ledger is the
+ * record, and nothing a register was told waits for a log line.
+ */
+export function asyncStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 /** Masks a bearer credential for display: its length and last four characters only. */
 export function maskSecret(value: string): string {
   if (value.length <= 8) return `…(${value.length} chars)`;

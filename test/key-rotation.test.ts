@@ -133,8 +133,10 @@ describe('`tillgate start` reloads on SIGHUP', () => {
     child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     child.stdout!.on('data', (chunk) => {
       output += String(chunk);
+      stdout += String(chunk);
     });
     child.stderr!.on('data', (chunk) => {
       output += String(chunk);
@@ -211,6 +213,11 @@ describe('`tillgate start` reloads on SIGHUP', () => {
     child!.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const secret of [first, second, storeKey, rotated.storeKey]) expect(output).not.toContain(secret);
+    // The log goes through a buffer written off the event loop (asyncStdout): every line whole, and the last one,
+    // logged just before the process exits, still written.
+    const lines = stdout.trimEnd().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ level: 30, msg: 'gateway stopped' });
   }, 40_000);
 });
 

@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { sqlitePrimaryCode } from '../errors.js';
 import { DATABASE_FILE, startGateway } from '../gateway.js';
-import { createLogger } from '../log.js';
+import { asyncStdout, createLogger } from '../log.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { type CliIo, type Command, EXIT_OK, failure, workingDir } from './command.js';
 import { loadConfigFile } from './config-file.js';
@@ -33,7 +33,11 @@ async function runStart(argv: string[], io: CliIo): Promise<number> {
   const file = requiredOption(values.config, '--config');
   const config = loadConfigFile(io, file);
   const stop = stopSignal(io);
-  const logger = createLogger({ destination: io.stdout, level: values.verbose ? 'debug' : config.log.level });
+  const logger = createLogger({
+    // The process's own stdout goes through asyncStdout(); a test's captured io is written as it is.
+    destination: io.stdout === process.stdout ? asyncStdout() : io.stdout,
+    level: values.verbose ? 'debug' : config.log.level,
+  });
   const place = { host: config.http.host, port: config.http.port, dataDir: config.dataDir };
   const gateway = await startOrExplain(place, () => startGateway(config, { logger }));
   const stopReloading = reloadOnHangup(resolve(workingDir(io), file), gateway, logger, {
