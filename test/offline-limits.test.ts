@@ -70,6 +70,17 @@ describe('deciding offline under the limits', () => {
     const paid = await s.pay(0, 1_200, code);
     expect(performance.now() - started).toBeLessThan(1_000);
     expectApprovedOffline(s, paid);
+    // One log line for the payment: its offline decision, a warning, with the cause.
+    const lines = s.stack.logs.filter((line) => line.includes(paid.id)).map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        cause: 'refused',
+        approved: true,
+        amount: 1_200,
+        mode: 'offline',
+      }),
+    ]);
     expect((await s.pay(1, 1_200, code)).decision).toEqual({ approved: false, reason: 'code_replayed' });
     const authorizationId = s.authorizationIdOf(paid.id);
     expect(paid.decision.authorizationId).toBe(authorizationId);

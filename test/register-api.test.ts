@@ -185,6 +185,33 @@ describe('lanes', () => {
   });
 });
 
+describe('log lines', () => {
+  it('a payment made with its code has one line, at its decision, saying what an operator needs of it', async () => {
+    const reply = await stack.api(0, 'POST', '/v1/payments', { body: { ...order, payCode: nextCode() } });
+    expect(reply.body).toMatchObject({ state: 'approved', mode: 'online' });
+    const lines = stack.logs.filter((line) => line.includes(reply.body.id));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 30,
+      msg: 'payment decided',
+      paymentId: reply.body.id,
+      laneId: 'lane-1',
+      amount: 500,
+      state: 'approved',
+      mode: 'online',
+    });
+  });
+
+  it('a payment waiting for a scan has a line when it is opened, and one when it is decided', async () => {
+    const created = await stack.api(0, 'POST', '/v1/payments', { body: order });
+    await stack.scanner('lane-1').scan(nextCode());
+    const decided = (await stack.api(0, 'GET', `/v1/payments/${created.body.id}?waitMs=5000`)).body;
+    expect(decided.state).toBe('approved');
+    const lines = stack.logs.filter((line) => line.includes(created.body.id)).map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.msg)).toEqual(['payment created', 'payment decided']);
+  });
+});
+
 describe('secrets', () => {
   it('the captured logs hold no register key, store key, admin key or pay code', async () => {
     await stack.api(0, 'POST', '/v1/payments', {

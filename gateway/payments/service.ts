@@ -182,8 +182,9 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       });
     });
     onCreated?.(id);
-    this.#log.info({ paymentId: id, laneId: input.laneId, amount: input.amount }, 'payment created');
     if (payCode === undefined) {
+      // A payment with its code gets one line, at its decision (milliseconds later), with the same fields.
+      this.#log.info({ paymentId: id, laneId: input.laneId, amount: input.amount }, 'payment created');
       this.#armScanTimer(id, this.#settings.payments.scanTimeoutMs);
       return this.#publish(this.repo.get(id)!);
     }
@@ -549,10 +550,8 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
       this.emit('outbox');
     }
     if (row !== null) {
-      this.#log.info(
-        { paymentId: id, state: row.state, reason: row.reason ?? undefined, mode: row.mode },
-        'payment decided',
-      );
+      // An unknown outcome was logged by #settleUnknown, with these fields and why.
+      if (outcome.kind !== 'unknown') this.#log.info(decidedFields(row), 'payment decided');
       if (row.state === 'approved') this.emit('outbox');
       this.#publish(row);
     }
@@ -571,26 +570,27 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
     if (certificate !== null && cause !== 'pending' && !this.#abort.signal.aborted) {
       const decided = this.offline.decide(id, certificate);
       if (decided === null) return null;
-      const { decision } = decided;
+      const { decision, row } = decided;
       this.#log.warn(
-        { paymentId: id, cause, approved: decision.approved, ...(decision.approved ? {} : decision) },
+        { ...decidedFields(row), cause, approved: decision.approved, ...(decision.approved ? {} : decision) },
         decision.approved
           ? 'wallet outcome unknown: approved offline, the ledger entry settles it'
           : 'wallet outcome unknown: declined offline, reversal queued',
       );
-      return decided.row;
+      return row;
     }
+    const row = this.settlement.decline(id, 'online_required', { mode: 'online', reverse: true });
     this.#log.warn(
-      { paymentId: id, cause },
+      { ...(row === null ? { paymentId: id } : decidedFields(row)), cause },
       'wallet outcome unknown at the deadline; declined, reversal queued',
     );
-    return this.settlement.decline(id, 'online_required', { mode: 'online', reverse: true });
+    return row;
   }
 
   #finishLocalDecline(id: string, reason: DeclineReason): void {
     const row = this.settlement.decline(id, reason);
     if (row !== null) {
-      this.#log.info({ paymentId: id, reason }, 'payment declined by the gateway checks');
+      this.#log.info(decidedFields(row), 'payment declined by the gateway checks');
       this.#publish(row);
     }
   }
@@ -733,4 +733,16 @@ function pickIds(from: { accountId?: string; deviceId?: string }): { accountId?:
   if (from.accountId !== undefined) ids.accountId = from.accountId;
   if (from.deviceId !== undefined) ids.deviceId = from.deviceId;
   return ids;
+}
+
+/** What the one log line of a payment's decision says of it. */
+function decidedFields(row: PaymentRow) {
+  return {
+    paymentId: row.id,
+    laneId: row.lane_id,
+    amount: row.amount,
+    state: row.state,
+    mode: row.mode ?? undefined,
+    reason: row.reason ?? undefined,
+  };
 }
