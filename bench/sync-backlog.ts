@@ -3,8 +3,8 @@
 // is `tillgate sync --config FILE` in a second child (this file with --role uploader). The entries are offline
 // approvals of real enrolled devices with rising counters, so the wallet does its full work for each (one account
 // is frozen: 1 in --accounts entries is rejected, a store loss). Baselines in the same run, to read the figure
-// against the machine: building the backlog (Ledger.append + outbox row, in transactions of 100,000), and a loop of
-// empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor). Also the CPU time per entry of each
+// against the machine: building the backlog (payment row, Ledger.append, outbox row, in transactions of 100,000),
+// and a loop of empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor). Also the CPU time per entry of each
 // side (the uploader's own process.cpuUsage(), the wallet's from /proc over the upload), steadier than the time on a
 // shared machine.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import type { ConfigInput } from '../gateway/config.js';
 import { openDatabase } from '../gateway/db/open.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
+import { checkStoreExposure } from '../gateway/offline/state.js';
 import { HttpWalletClient } from '../gateway/wallet-client/http-wallet-client.js';
 import { syncStatus } from '../sync/status.js';
 import { runSyncCommand } from '../sync/sync-command.js';
@@ -140,11 +141,21 @@ async function enroll(wallet: WalletProcess, accounts: number): Promise<Customer
   return customers;
 }
 
-/** Offline approvals spread over the customers' devices, each device's counter rising by one per entry. */
+/**
+ * Offline approvals spread over the customers' devices, each device's counter rising by one per entry, written as
+ * the gateway writes one: the approved payment, its ledger entry, the entry's outbox row. The payment row matters to
+ * the upload: the exposure counters' triggers (migrations 3 and 4) join it, and each row the upload marks moves them.
+ */
 function buildBacklog(dbFile: string, customers: Customer[], entries: number): number {
   const startedAt = performance.now();
   const db = openDatabase(dbFile);
   const ledger = new Ledger(db);
+  const pay = db.prepare(
+    `INSERT INTO payments (id, register_id, lane_id, state, amount, currency, order_ref, mode, approved,
+       authorization_id, account_id, device_id, counter, code_kind, created_at, decided_at, updated_at)
+     VALUES (@id, 'register-1', 'lane-1', 'approved', @amount, 'JPY', @id, 'offline', 1, @authorizationId,
+       @accountId, @deviceId, @counter, 'pc1', @at, @at, @at)`,
+  );
   const enqueue = db.prepare(
     "INSERT INTO outbox (kind, ledger_seq, created_at) VALUES ('ledger_entry', ?, ?)",
   );
@@ -153,6 +164,16 @@ function buildBacklog(dbFile: string, customers: Customer[], entries: number): n
     db.transaction(() => {
       for (let i = start; i < Math.min(entries, start + BUILD_CHUNK); i++) {
         const customer = customers[i % customers.length]!;
+        const counter = Math.floor(i / customers.length) + 1;
+        pay.run({
+          id: `p${i}`,
+          amount: AMOUNT,
+          authorizationId: `a${i}`,
+          accountId: customer.accountId,
+          deviceId: customer.deviceId,
+          counter,
+          at: base + i,
+        });
         const entry = ledger.append({
           entryId: `e${i}`,
           type: 'authorization',
@@ -163,7 +184,7 @@ function buildBacklog(dbFile: string, customers: Customer[], entries: number): n
           currency: 'JPY',
           accountId: customer.accountId,
           deviceId: customer.deviceId,
-          counter: Math.floor(i / customers.length) + 1,
+          counter,
           laneId: 'lane-1',
           registerId: 'register-1',
           occurredAt: new Date(base + i).toISOString(),
@@ -258,12 +279,16 @@ async function verify(wallet: WalletProcess, dbFile: string, entries: number, fr
   const { entries: last } = (await response.json()) as { entries: { seq: number }[] };
   const db = openDatabase(dbFile);
   const status = syncStatus(db);
+  // Every entry answered releases its exposure: the triggers' counters must agree with the ledger, and be 0.
+  const exposure = checkStoreExposure(db);
   db.close();
   const ok =
     last.length === 1 &&
     last[0]!.seq === entries &&
     status.pending === 0 &&
-    status.rejected === frozenEntries;
+    status.rejected === frozenEntries &&
+    exposure?.ok === true &&
+    exposure.counter === 0;
   return { ok, settled: status.settled, rejected: status.rejected };
 }
 
@@ -292,7 +317,7 @@ function report(r: {
       `| ${name} | ${sec(ms)} | ${Math.round(r.entries / (ms / 1000))} | ${(ms / r.uploadMs).toFixed(2)}× |`,
     );
   row('upload (`tillgate sync`, child process, incl. start)', r.uploadMs);
-  row('baseline: build the backlog locally (Ledger.append + outbox)', r.buildMs);
+  row('baseline: build the backlog locally (payment + Ledger.append + outbox)', r.buildMs);
   row(`baseline: ${Math.ceil(r.entries / batchSize())} empty-batch POSTs (HTTP floor)`, r.floorMs);
   console.log(
     `\npeak RSS of the uploader: ${(r.peakRssKb / 1024).toFixed(0)} MB; settled ${r.settled}, rejected ${r.rejected}`,
