@@ -1,7 +1,7 @@
 // `npm run bench`: every scenario in sequence, each a child process with its own output, then one summary of the
 // figures each left behind (--summary FILE) with its baseline, ratio and target. The machine and the command come
 // first, for docs/benchmarks.md. Scenarios written elsewhere (bench/sync-*.ts) are run by file name when built.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ interface Scenario {
   quickArgs: string[];
   /** Whether it writes --summary FILE (scenarios of others may not). */
   summary: boolean;
+  /** Programs it runs from PATH, checked before the run starts (a full run takes minutes). */
+  needs?: { command: string; versionArg: string; install: string }[];
 }
 
 const SCENARIOS: Scenario[] = [
@@ -55,7 +57,14 @@ const SCENARIOS: Scenario[] = [
     quickArgs: ['--entries', '20000', '--rounds', '1'],
     summary: true,
   },
-  { name: 'scan-path', script: 'bench/scan-path.js', args: [], quickArgs: ['--scans', '10'], summary: true },
+  {
+    name: 'scan-path',
+    script: 'bench/scan-path.js',
+    args: [],
+    quickArgs: ['--scans', '10'],
+    summary: true,
+    needs: [{ command: 'socat', versionArg: '-V', install: 'apt-get install socat' }],
+  },
   {
     name: 'demo-checkout',
     script: 'bench/demo-checkout.js',
@@ -93,14 +102,30 @@ const only = values.only?.split(',');
 const skip = values.skip?.split(',') ?? [];
 const unknown = [...(only ?? []), ...skip].filter((name) => !SCENARIOS.some((s) => s.name === name));
 if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+const selected = SCENARIOS.filter(
+  (scenario) => (only === undefined || only.includes(scenario.name)) && !skip.includes(scenario.name),
+);
+const missing = selected.flatMap((scenario) =>
+  (scenario.needs ?? [])
+    .filter((need) => spawnSync(need.command, [need.versionArg], { stdio: 'ignore' }).error !== undefined)
+    .map((need) => ({ scenario: scenario.name, need })),
+);
+if (missing.length > 0) {
+  // Said before the first scenario, not minutes into the run.
+  for (const { scenario, need } of missing) {
+    console.error(`${scenario} needs ${need.command}, not found on PATH (Debian/Ubuntu: ${need.install})`);
+  }
+  const names = [...new Set(missing.map((m) => m.scenario))].join(',');
+  console.error(`Install it and run again, or leave it out: --skip ${names}`);
+  process.exit(2);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'tillgate-bench-run-'));
 const outcomes: { scenario: Scenario; code: number | null; seconds: number; summary?: ScenarioSummary }[] =
   [];
 try {
   printMachine();
-  for (const scenario of SCENARIOS) {
-    if ((only !== undefined && !only.includes(scenario.name)) || skip.includes(scenario.name)) continue;
+  for (const scenario of selected) {
     if (!existsSync(distPath(scenario.script))) {
       console.log(`\n## ${scenario.name}: ${scenario.script} is not built; skipped`);
       continue;

@@ -19,10 +19,11 @@ const SCRIPTS = [
 ];
 const DIST = join(import.meta.dirname, '..', 'dist', 'bench');
 
-function bench(name: string, args: string[]) {
+function bench(name: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [join(DIST, `${name}.js`), ...args], {
     encoding: 'utf8',
     timeout: 20_000,
+    env,
   });
 }
 
@@ -51,5 +52,15 @@ describe('bench scripts on the command line', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^--duration: expected a positive number, got "soon"/);
     expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('run: a program a scenario needs that is not on PATH is said before the first scenario, exit 2', () => {
+    const result = bench('run', [], { ...process.env, PATH: join(DIST, 'no-such-dir') });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /^scan-path needs socat, not found on PATH \(Debian\/Ubuntu: apt-get install socat\)/,
+    );
+    expect(result.stderr).toContain('--skip scan-path');
+    expect(result.stdout).not.toContain('## ');
   });
 });
