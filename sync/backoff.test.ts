@@ -1,6 +1,6 @@
-// Backoff delays grow, are capped and jittered within their upper half; Alarm and deadline end waits early.
+// Backoff delays grow, are capped and jittered within their upper half; Alarm ends waits early.
 import { describe, expect, it } from 'vitest';
-import { Alarm, backoffDelayMs, deadline } from './backoff.js';
+import { Alarm, backoffDelayMs } from './backoff.js';
 
 const policy = { initialDelayMs: 100, maxDelayMs: 1_000 };
 
@@ -34,19 +34,5 @@ describe('Alarm', () => {
     setTimeout(() => stop.abort(), 20);
     await new Alarm().sleep(5_000, stop.signal);
     expect(performance.now() - startedAt).toBeLessThan(1_000);
-  });
-});
-
-describe('deadline', () => {
-  it('aborts after its time or with its parent, and dispose() leaves the parent clean', async () => {
-    const parent = new AbortController();
-    const timed = deadline(parent.signal, 20);
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(timed.signal.aborted).toBe(true);
-    timed.dispose();
-    const child = deadline(parent.signal, 10_000);
-    parent.abort();
-    expect(child.signal.aborted).toBe(true);
-    child.dispose();
   });
 });

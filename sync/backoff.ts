@@ -1,4 +1,5 @@
-// Capped exponential backoff with jitter, a sleep that a stop signal or a kick cuts short, and call deadlines.
+// Capped exponential backoff with jitter, and a sleep that a stop signal or a kick cuts short (the deadline of a
+// call is gateway/deadline.ts).
 // Pure apart from the injected random source and timers, so the delays are testable.
 
 export interface BackoffPolicy {
@@ -53,20 +54,4 @@ export class Alarm {
     if (this.#wake) this.#wake();
     else this.#pending = true;
   }
-}
-
-/** A signal that aborts when `parent` does or after `ms`; dispose() drops the timer and the listener. */
-export function deadline(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort(parent.reason);
-  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${ms} ms passed`)), ms);
-  if (parent.aborted) abort();
-  else parent.addEventListener('abort', abort, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', abort);
-    },
-  };
 }

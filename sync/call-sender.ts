@@ -5,8 +5,9 @@
 import type { Logger } from 'pino';
 import { commitGroup } from '../gateway/db/commit-group.js';
 import type { Db } from '../gateway/db/open.js';
+import { deadline } from '../gateway/deadline.js';
 import { WalletCallError, type WalletClient } from '../gateway/wallet-client/wallet-client.js';
-import { type BackoffPolicy, backoffDelayMs, deadline } from './backoff.js';
+import { type BackoffPolicy, backoffDelayMs } from './backoff.js';
 import { META_KEYS, setMeta } from './meta.js';
 
 export type RefundOutcome = { ok: true } | { ok: false; reason: string };

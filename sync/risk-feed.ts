@@ -5,8 +5,9 @@
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import type { Db } from '../gateway/db/open.js';
+import { deadline } from '../gateway/deadline.js';
 import type { RiskFeedPage, WalletClient } from '../gateway/wallet-client/wallet-client.js';
-import { backoffDelayMs, deadline, sleep } from './backoff.js';
+import { backoffDelayMs, sleep } from './backoff.js';
 import type { SyncConfig } from './config.js';
 import { getMeta, getMetaJson, getMetaNumber, META_KEYS, setMeta } from './meta.js';
 import { preparedOnce } from './statements.js';

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import * as z from 'zod';
 import { commitGroup } from '../gateway/db/commit-group.js';
 import type { Db } from '../gateway/db/open.js';
+import { deadline } from '../gateway/deadline.js';
 import type { LedgerEntry } from '../gateway/ledger/chain.js';
 import { Ledger } from '../gateway/ledger/ledger.js';
 import {
@@ -16,7 +17,6 @@ import {
   WalletCallError,
   type WalletClient,
 } from '../gateway/wallet-client/wallet-client.js';
-import { deadline } from './backoff.js';
 import type { SyncConfig } from './config.js';
 import { deleteMeta, META_KEYS, setMeta } from './meta.js';
 

@@ -2,6 +2,7 @@
 // before this runs and is reused on every send; timeout, reset, 5xx and `pending` lead to queries until the
 // deadline. The result is approved, declined, or unknown: this function never guesses. With `stopOnRefused`, a
 // first send the wallet's host refused (nothing listening: the request never left) ends the wait at once.
+import { withDeadline } from '../deadline.js';
 import { type DeclineReason, isDeclineReason } from '../decline-reasons.js';
 import {
   type AuthorizationRequest,
@@ -41,7 +42,10 @@ export async function authorizeOnline(
   request: AuthorizationRequest,
   options: OnlineOptions,
 ): Promise<OnlineOutcome> {
-  let step = await attempt(() => wallet.authorize(request, callSignal(options)), 'send');
+  let step = await attempt(
+    () => withCallDeadline(options, (signal) => wallet.authorize(request, signal)),
+    'send',
+  );
   if ('retry' in step && step.refused && options.stopOnRefused) return { kind: 'unknown', cause: 'refused' };
   while ('retry' in step) {
     const remaining = options.deadlineAt - options.now();
@@ -52,8 +56,14 @@ export async function authorizeOnline(
     }
     step =
       step.retry === 'send'
-        ? await attempt(() => wallet.authorize(request, callSignal(options)), 'send')
-        : await attempt(() => wallet.getAuthorization(request.id, callSignal(options)), 'query');
+        ? await attempt(
+            () => withCallDeadline(options, (signal) => wallet.authorize(request, signal)),
+            'send',
+          )
+        : await attempt(
+            () => withCallDeadline(options, (signal) => wallet.getAuthorization(request.id, signal)),
+            'query',
+          );
   }
   return step.done;
 }
@@ -113,9 +123,9 @@ function fromResult(result: AuthorizationResult): Step {
   return { done };
 }
 
-function callSignal(options: OnlineOptions): AbortSignal {
-  const timeout = AbortSignal.timeout(Math.max(1, options.deadlineAt - options.now()));
-  return options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+/** One call, aborted at the deadline or when the gateway stops. */
+function withCallDeadline<T>(options: OnlineOptions, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withDeadline(options.signal, Math.max(1, options.deadlineAt - options.now()), call);
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {

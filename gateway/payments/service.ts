@@ -9,6 +9,7 @@ import { LogBudget, SCAN_LOG_LINES, SCAN_LOG_WINDOW_MS } from '../../drivers/log
 import type { Config } from '../config.js';
 import { type CommitGroup, commitGroup, StorageLost } from '../db/commit-group.js';
 import type { Db } from '../db/open.js';
+import { withDeadline } from '../deadline.js';
 import type { DeclineReason } from '../decline-reasons.js';
 import { GatewayError } from '../errors.js';
 import { timeOrderedId } from '../ids.js';
@@ -598,11 +599,9 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   async #recoverAuthorizing(row: PaymentRow): Promise<void> {
     let outcome: OnlineOutcome = { kind: 'unknown', cause: 'unreachable' };
     try {
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(this.#settings.wallet.timeoutMs),
-        this.#abort.signal,
-      ]);
-      const found = await this.#options.wallet.getAuthorization(row.authorization_id!, signal);
+      const found = await withDeadline(this.#abort.signal, this.#settings.wallet.timeoutMs, (signal) =>
+        this.#options.wallet.getAuthorization(row.authorization_id!, signal),
+      );
       if (found?.status === 'approved') outcome = { kind: 'approved', ...pickIds(found) };
       else if (found?.status === 'declined') outcome = { kind: 'declined', reason: 'wallet_declined' };
     } catch (error) {
@@ -635,12 +634,10 @@ export class PaymentService extends EventEmitter<PaymentServiceEvents> {
   async #sendRefund(row: PaymentRow, refundId: string, amount: number): Promise<void> {
     const request = { id: refundId, authorizationId: row.authorization_id!, amount };
     try {
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(this.#settings.wallet.timeoutMs),
-        this.#abort.signal,
-      ]);
       await this.#commits.durable();
-      await this.#options.wallet.refund(request, signal);
+      await withDeadline(this.#abort.signal, this.#settings.wallet.timeoutMs, (signal) =>
+        this.#options.wallet.refund(request, signal),
+      );
       this.settleRefund(refundId, { ok: true });
     } catch (error) {
       if (error instanceof WalletCallError && error.definitive) {
