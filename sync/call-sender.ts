@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { commitGroup } from '../gateway/db/commit-group.js';
 import type { Db } from '../gateway/db/open.js';
-import { deadline } from '../gateway/deadline.js';
+import { withDeadline } from '../gateway/deadline.js';
 import { WalletCallError, type WalletClient } from '../gateway/wallet-client/wallet-client.js';
 import { type BackoffPolicy, backoffDelayMs } from './backoff.js';
 import { META_KEYS, setMeta } from './meta.js';
@@ -113,15 +113,15 @@ export class CallSender {
       this.#s.defer.run({ id: row.id, next: this.#deps.now() + this.#deps.backoff.initialDelayMs });
       return 'deferred';
     }
-    const call = deadline(signal, this.#deps.callTimeoutMs);
     try {
-      if (row.kind === 'reversal') await this.#deps.wallet.reverse(row.authorization_id!, call.signal);
-      else await this.#refund(row, call.signal);
+      await withDeadline(signal, this.#deps.callTimeoutMs, (call) =>
+        row.kind === 'reversal'
+          ? this.#deps.wallet.reverse(row.authorization_id!, call)
+          : this.#refund(row, call),
+      );
       return this.#finish(row, { ok: true });
     } catch (error) {
       return await this.#failed(row, error);
-    } finally {
-      call.dispose();
     }
   }
 

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import type { Db } from '../gateway/db/open.js';
-import { deadline } from '../gateway/deadline.js';
+import { withDeadline } from '../gateway/deadline.js';
 import type { RiskFeedPage, WalletClient } from '../gateway/wallet-client/wallet-client.js';
 import { backoffDelayMs, sleep } from './backoff.js';
 import type { SyncConfig } from './config.js';
@@ -192,13 +192,9 @@ export class RiskFeedFollower {
   /** One feed call with the stored cursor and the given wait; applies what comes back. */
   async pollOnce(waitMs: number, signal: AbortSignal = this.#stopping.signal): Promise<RiskEvent[]> {
     const { db, wallet, storeId, config } = this.#deps;
-    const call = deadline(signal, waitMs + config.callTimeoutMs);
-    let page: RiskFeedPage;
-    try {
-      page = await wallet.riskFeed(storeId, getMeta(db, META_KEYS.feedCursor), waitMs, call.signal);
-    } finally {
-      call.dispose();
-    }
+    const page = await withDeadline(signal, waitMs + config.callTimeoutMs, (call) =>
+      wallet.riskFeed(storeId, getMeta(db, META_KEYS.feedCursor), waitMs, call),
+    );
     if (page.events.length > config.feedEventsPerPageMax) {
       throw new RiskFeedError(`risk feed page of ${page.events.length} events is over the bound`);
     }

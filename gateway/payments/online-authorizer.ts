@@ -42,10 +42,14 @@ export async function authorizeOnline(
   request: AuthorizationRequest,
   options: OnlineOptions,
 ): Promise<OnlineOutcome> {
-  let step = await attempt(
-    () => withCallDeadline(options, (signal) => wallet.authorize(request, signal)),
-    'send',
-  );
+  const send = () =>
+    attempt(() => withCallDeadline(options, (signal) => wallet.authorize(request, signal)), 'send');
+  const query = () =>
+    attempt(
+      () => withCallDeadline(options, (signal) => wallet.getAuthorization(request.id, signal)),
+      'query',
+    );
+  let step = await send();
   if ('retry' in step && step.refused && options.stopOnRefused) return { kind: 'unknown', cause: 'refused' };
   while ('retry' in step) {
     const remaining = options.deadlineAt - options.now();
@@ -54,16 +58,7 @@ export async function authorizeOnline(
     if (options.deadlineAt - options.now() <= 0 || options.signal?.aborted) {
       return { kind: 'unknown', cause: step.cause };
     }
-    step =
-      step.retry === 'send'
-        ? await attempt(
-            () => withCallDeadline(options, (signal) => wallet.authorize(request, signal)),
-            'send',
-          )
-        : await attempt(
-            () => withCallDeadline(options, (signal) => wallet.getAuthorization(request.id, signal)),
-            'query',
-          );
+    step = step.retry === 'send' ? await send() : await query();
   }
   return step.done;
 }
