@@ -4,9 +4,9 @@
 // approvals of real enrolled devices with rising counters, so the wallet does its full work for each (one account
 // is frozen: 1 in --accounts entries is rejected, a store loss). Baselines in the same run, to read the figure
 // against the machine: building the backlog (payment row, Ledger.append, outbox row, in transactions of 100,000),
-// and a loop of empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor). Also the CPU time per entry of each
-// side (the uploader's own process.cpuUsage(), the wallet's from /proc over the upload), steadier than the time on a
-// shared machine.
+// and a loop of empty-batch POSTs, one per batch the upload needs (the HTTP round-trip floor). Also the CPU time
+// per entry of each side (the uploader's own process.cpuUsage(), the wallet's from /proc over the upload), steadier
+// than the time on a shared machine.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
